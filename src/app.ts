@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { useServer } from 'graphql-ws/use/ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
+import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
+import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
+import { buildSchema } from './graphql/schema.ts';
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  server: Server;
+  /** Listens on the port (0: any free port) and resolves with the bound port. */
+  start(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes WebSockets. */
+  stop(): Promise<void>;
+}
+
+interface InitialContext {
+  request?: Request;
+  connectionParams?: Record<string, unknown>;
+}
+
+/** Plain REST routes served beside GraphQL: health, readiness. */
+function restRoutes(deps: AppDeps): Plugin {
+  return {
+    async onRequest({ url, endResponse }) {
+      if (url.pathname === '/healthz') {
+        endResponse(Response.json({ status: 'ok' }));
+      } else if (url.pathname === '/readyz') {
+        const ready = await deps.orm.checkConnection();
+        endResponse(Response.json({ status: ready.ok ? 'ready' : 'unavailable', database: ready.ok }, { status: ready.ok ? 200 : 503 }));
+      }
+    },
+  };
+}
+
+function authorizationOf(initial: InitialContext): string | null {
+  const fromParams = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  return initial.request?.headers.get('authorization') ?? null;
+}
+
+/** Builds the whole HTTP + WebSocket application without side effects; `start` binds the port. */
+export function buildApp(deps: AppDeps): App {
+  const { config, logger } = deps;
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema: buildSchema(),
+    graphqlEndpoint: '/graphql',
+    context: (initial: InitialContext) => buildContext(deps, authorizationOf(initial)),
+    graphiql: config.graphiql
+      ? { title: 'Agora', subscriptionsProtocol: 'WS', headers: JSON.stringify({ Authorization: 'Bearer <token>' }) }
+      : false,
+    // Bundled GraphiQL: the page works without reaching a CDN.
+    renderGraphiQL,
+    landingPage: false,
+    batching: false,
+    maskedErrors: { maskError: createErrorMasker(logger) },
+    cors: config.corsOrigins ? { origin: config.corsOrigins, credentials: false } : undefined,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    plugins: [requestSizePlugin(config.limits.requestBytes), requestLogPlugin(logger), restRoutes(deps), errorCodePlugin(), ...protectionPlugins(config)],
+  });
+
+  const server = createServer(yoga);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  type Enveloped = Pick<ReturnType<typeof yoga.getEnveloped>, 'execute' | 'subscribe'>;
+  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // graphql-ws reuses yoga's pipeline, so WebSocket operations get the same context and plugins as HTTP.
+  const wsServer = useServer(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length > 0) return errors;
+        return args;
+      },
+    },
+    webSockets,
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    yoga,
+    server,
+    start: (port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      }),
+    stop: () => {
+      stopping ??= (async () => {
+        await wsServer.dispose();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Connections still busy after the grace period are cut.
+          setTimeout(() => {
+            for (const socket of sockets) socket.destroy();
+          }, 10_000).unref();
+        });
+        await yoga.dispose();
+      })();
+      return stopping;
+    },
+  };
+}

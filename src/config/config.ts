@@ -1,0 +1,131 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+// The only module that reads process.env: everything else receives a typed Config.
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected a whole number')
+  .min(0, 'expected a port from 0 to 65535')
+  .max(65535, 'expected a port from 0 to 65535');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const optionalSecret = z.string().trim().min(1).optional();
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  AGORA_DATA_DIR: z.string().min(1).default('./.agora'),
+  AGORA_PG_PORT: port.default(54329),
+  AGORA_ENCRYPTION_KEY: optionalSecret,
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+  GRAPHIQL: booleanFlag.optional(),
+  INTROSPECTION: booleanFlag.optional(),
+  CORS_ORIGINS: z.string().optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
+  BOOTSTRAP_ADMIN: booleanFlag.optional(),
+  OPENAI_API_KEY: optionalSecret,
+  ANTHROPIC_API_KEY: optionalSecret,
+  GEMINI_API_KEY: optionalSecret,
+  GITHUB_TOKEN: optionalSecret,
+  XAI_API_KEY: optionalSecret,
+  MISTRAL_API_KEY: optionalSecret,
+  GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface Config {
+  env: Environment['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  logLevel: Environment['LOG_LEVEL'];
+  database: { url: string | undefined; poolMax: number };
+  dataDir: string;
+  embeddedPostgresPort: number;
+  encryptionKey: string | undefined;
+  redisUrl: string | undefined;
+  graphiql: boolean;
+  introspection: boolean;
+  corsOrigins: string[] | undefined;
+  limits: { depth: number; aliases: number; tokens: number; requestBytes: number };
+  bootstrapAdmin: boolean;
+  providerKeys: {
+    OPENAI: string | undefined;
+    CLAUDE: string | undefined;
+    GEMINI: string | undefined;
+    COPILOT: string | undefined;
+    GROK: string | undefined;
+    MISTRAL: string | undefined;
+  };
+  githubGraphqlUrl: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; a bad value stops the start with a message naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are how shells and .env files say "unset".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || 'environment';
+      return `  ${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSee .env.sample for every variable.`);
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL,
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    dataDir: resolve(env.AGORA_DATA_DIR),
+    embeddedPostgresPort: env.AGORA_PG_PORT,
+    encryptionKey: env.AGORA_ENCRYPTION_KEY,
+    redisUrl: env.REDIS_URL,
+    graphiql: env.GRAPHIQL ?? !isProduction,
+    introspection: env.INTROSPECTION ?? !isProduction,
+    corsOrigins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean),
+    limits: {
+      depth: env.MAX_QUERY_DEPTH,
+      aliases: env.MAX_QUERY_ALIASES,
+      tokens: env.MAX_QUERY_TOKENS,
+      requestBytes: env.MAX_REQUEST_BYTES,
+    },
+    bootstrapAdmin: env.BOOTSTRAP_ADMIN ?? !isProduction,
+    providerKeys: {
+      OPENAI: env.OPENAI_API_KEY,
+      CLAUDE: env.ANTHROPIC_API_KEY,
+      GEMINI: env.GEMINI_API_KEY,
+      COPILOT: env.GITHUB_TOKEN,
+      GROK: env.XAI_API_KEY,
+      MISTRAL: env.MISTRAL_API_KEY,
+    },
+    githubGraphqlUrl: env.GITHUB_GRAPHQL_URL,
+  };
+}

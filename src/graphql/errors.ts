@@ -1,0 +1,78 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
+
+// graphql-js and yoga codes for a request the client got wrong.
+const CLIENT_FAULT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+
+function withCode(error: GraphQLError, code: ErrorCode, message = error.message): GraphQLError {
+  return createGraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+/**
+ * Yoga's error mask: domain errors become GraphQL errors with the contract's code; GraphQL errors the
+ * server raised on purpose keep theirs (a missing one means the client's request was wrong); anything
+ * else is logged and masked, so no stack trace or secret reaches a client.
+ */
+export function createErrorMasker(logger: Logger) {
+  return (error: unknown, unexpectedMessage: string): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof AppError) {
+      const base = error instanceof GraphQLError ? error : createGraphQLError(original.message);
+      return withCode(base, original.code, original.message);
+    }
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+      const code = error.extensions?.code;
+      if (typeof code === 'string' && KNOWN_CODES.has(code)) return error;
+      if (typeof code === 'string' && !CLIENT_FAULT_CODES.has(code)) {
+        logger.warn({ code, message: error.message }, 'unmapped GraphQL error code');
+      }
+      return withCode(error, 'BAD_USER_INPUT');
+    }
+    logger.error({ err: original }, 'unexpected error while executing an operation');
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    return createGraphQLError(unexpectedMessage, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
+}
+
+function normalizeResultError(error: GraphQLError | { message: string; extensions?: Record<string, unknown> }) {
+  const extensions = { ...(error.extensions ?? {}) };
+  // Yoga attaches the parser's message (which quotes the request body) in development: never send it.
+  delete extensions.originalError;
+  delete extensions.stacktrace;
+  const code = extensions.code;
+  if (typeof code !== 'string' || !KNOWN_CODES.has(code)) extensions.code = 'BAD_USER_INPUT';
+  return error instanceof GraphQLError
+    ? createGraphQLError(error.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        extensions,
+      })
+    : { ...error, extensions };
+}
+
+/**
+ * Errors raised before execution (parse, validation, protection limits, bad HTTP bodies) do not pass the
+ * error mask; this gives them the contract's codes too.
+ */
+export function errorCodePlugin(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
+      const errors = (result as ExecutionResult).errors;
+      if (!errors?.length) return;
+      setResult({ ...(result as ExecutionResult), errors: errors.map(normalizeResultError) as GraphQLError[] });
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../logger.ts';
+
+/** Limits on what one document may ask for; in production the limits do not reveal themselves. */
+export function protectionPlugins(config: Config): Plugin[] {
+  const exposeLimits = !config.isProduction;
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin({
+      maxDepth: { n: config.limits.depth, exposeLimits, ignoreIntrospection: true },
+      maxAliases: { n: config.limits.aliases, exposeLimits },
+      maxTokens: { n: config.limits.tokens, exposeLimits },
+      maxDirectives: { n: 50, exposeLimits },
+      costLimit: { maxCost: 5000, exposeLimits },
+      blockFieldSuggestion: { enabled: config.isProduction },
+    }) as Plugin,
+    // Browsers attach no Authorization header by themselves, so a request carrying one is not a CSRF.
+    useCSRFPrevention({ requestHeaders: ['authorization', 'x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+  ];
+  if (!config.introspection) plugins.push(useDisableIntrospection());
+  return plugins;
+}
+
+/** Rejects bodies above the configured size before they are read. */
+export function requestSizePlugin(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse }) {
+      const length = Number(request.headers.get('content-length') ?? '0');
+      if (length > maxBytes) {
+        endResponse(
+          Response.json(
+            { errors: [{ message: 'The request body is too large.', extensions: { code: 'BAD_USER_INPUT' } }] },
+            { status: 413 },
+          ),
+        );
+      }
+    },
+  };
+}
+
+const started = new WeakMap<Request, { at: bigint; operationName?: string }>();
+
+/** One log line per HTTP request: method, path, status, operation name and duration. */
+export function requestLogPlugin(logger: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      started.set(request, { at: process.hrtime.bigint() });
+    },
+    onParams({ request, params }) {
+      const entry = started.get(request);
+      if (entry) entry.operationName = params.operationName ?? undefined;
+    },
+    onResponse({ request, response }) {
+      const entry = started.get(request);
+      if (!entry) return;
+      const url = new URL(request.url);
+      if (url.pathname === '/healthz' || url.pathname === '/readyz') return;
+      logger.info(
+        {
+          method: request.method,
+          path: url.pathname,
+          status: response.status,
+          operationName: entry.operationName,
+          durationMs: Number(process.hrtime.bigint() - entry.at) / 1e6,
+        },
+        'request',
+      );
+    },
+  };
+}
+

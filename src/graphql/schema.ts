@@ -1,0 +1,9 @@
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './system.schema.ts';
+import '../modules/auth/auth.schema.ts';
+
+/** The served schema, sorted so its printed SDL is stable. */
+export function buildSchema(): GraphQLSchema {
+  return lexicographicSortSchema(builder.toSchema());
+}

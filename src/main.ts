@@ -1,0 +1,62 @@
+// Process entry: config -> database (embedded or external) -> migrate -> serve; SIGTERM/SIGINT -> stop.
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { initOrm, migrate, openDatabase } from './db/database.ts';
+import { EmbeddedPostgresError } from './db/embedded-postgres.ts';
+import { createInProcessPubSub } from './graphql/pubsub.ts';
+import { createLogger } from './logger.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, (message) => logger.debug({ component: 'postgres' }, message));
+  logger.info({ embedded: database.embedded, dataDir: database.embedded ? config.dataDir : undefined }, 'database ready');
+  const orm = await initOrm(database.url, config.database.poolMax);
+  const applied = await migrate(orm);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+
+  const app = buildApp({ orm, config, logger, pubsub: createInProcessPubSub() });
+  const port = await app.start(config.port);
+  const base = config.publicUrl ?? `http://localhost:${port}`;
+  logger.info({ port }, `Agora is listening: GraphiQL at ${base}/graphql`);
+
+  if (config.bootstrapAdmin) {
+    const token = await new AuthService(orm.em.fork()).bootstrapAdmin();
+    if (token) {
+      // Printed once, on purpose, on stdout only: this is how a new user gets in.
+      process.stdout.write(
+        `\nCreated admin@localhost. Its token (shown only this once):\n${token}\n` +
+          `Open ${base}/graphql and send the header  Authorization: Bearer ${token}\n\n`,
+      );
+    }
+  }
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await app.stop();
+      await orm.close();
+      await database.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Agora failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

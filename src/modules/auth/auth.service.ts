@@ -1,0 +1,142 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { AppError, badInput, notFound } from '../../errors.ts';
+import { type AccessToken, AccessTokenSchema } from './access-token.entity.ts';
+import { bearerToken, generateToken, hashToken, isWellFormedToken, tokenHint } from './token.ts';
+import { type Role, type User, UserSchema } from './user.entity.ts';
+
+export interface Viewer {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  tokenId: string;
+}
+
+export type Authentication = { viewer: Viewer; problem: null } | { viewer: null; problem: string | null };
+
+export interface NewUser {
+  email: string;
+  name?: string | null;
+  role?: Role;
+}
+
+// Writing last_used_at on every request would turn every read into a write; a minute's precision is enough.
+const LAST_USED_PRECISION_MS = 60_000;
+
+const emailSchema = z.email({ error: 'Enter a valid email address.' }).max(320);
+
+export class AuthService {
+  private readonly em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.em = em;
+  }
+
+  /** Resolves the Authorization header to a viewer. No header: anonymous; a bad token: a problem to report. */
+  async authenticate(header: string | null | undefined): Promise<Authentication> {
+    if (!header) return { viewer: null, problem: null };
+    const token = bearerToken(header);
+    if (!token || !isWellFormedToken(token)) {
+      return { viewer: null, problem: 'The Authorization header must be "Bearer <token>" with a valid Agora token.' };
+    }
+    const record = await this.em.findOne(AccessTokenSchema, { tokenHash: hashToken(token) }, { populate: ['user'] });
+    const now = new Date();
+    if (!record || record.revokedAt || (record.expiresAt && record.expiresAt <= now)) {
+      return { viewer: null, problem: 'The access token is invalid, expired or revoked.' };
+    }
+    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {
+      await this.em.nativeUpdate(AccessTokenSchema, { id: record.id }, { lastUsedAt: now });
+    }
+    const user = record.user;
+    return {
+      viewer: { id: user.id, email: user.email, name: user.name ?? null, role: user.role, tokenId: record.id },
+      problem: null,
+    };
+  }
+
+  /** Creates a user and its first token, in one transaction. */
+  async createUser(input: NewUser): Promise<{ user: User; token: string }> {
+    const email = normalizeEmail(input.email);
+    try {
+      return await this.em.transactional(async (em) => {
+        if (await em.count(UserSchema, { email })) throw conflictingEmail(email);
+        const user = em.create(UserSchema, { email, name: input.name?.trim() || null, role: input.role ?? 'MEMBER' });
+        const { token } = this.issueToken(em, user, 'first token');
+        await em.flush();
+        return { user, token };
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw conflictingEmail(email);
+      throw error;
+    }
+  }
+
+  async createAccessToken(userId: string, name?: string | null): Promise<{ record: AccessToken; token: string }> {
+    const user = await this.em.findOne(UserSchema, { id: userId });
+    if (!user) throw notFound('The user');
+    const issued = this.issueToken(this.em, user, name ?? null);
+    await this.em.flush();
+    return issued;
+  }
+
+  async revokeAccessToken(userId: string, tokenId: string): Promise<AccessToken> {
+    const record = await this.em.findOne(AccessTokenSchema, { id: tokenId, user: userId });
+    if (!record) throw notFound('The access token');
+    record.revokedAt ??= new Date();
+    await this.em.flush();
+    return record;
+  }
+
+  listAccessTokens(userId: string): Promise<AccessToken[]> {
+    return this.em.find(AccessTokenSchema, { user: userId }, { orderBy: { createdAt: 'desc' } });
+  }
+
+  findUserByEmail(email: string): Promise<User | null> {
+    return this.em.findOne(UserSchema, { email: normalizeEmail(email) });
+  }
+
+  findUser(id: string): Promise<User | null> {
+    return this.em.findOne(UserSchema, { id });
+  }
+
+  /**
+   * On a first start with no user at all, creates admin@localhost and returns its token (else null).
+   * An advisory lock keeps two replicas starting together from racing.
+   */
+  async bootstrapAdmin(): Promise<string | null> {
+    return this.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(727001)');
+      if ((await em.count(UserSchema, {})) > 0) return null;
+      const user = em.create(UserSchema, { email: 'admin@localhost', name: 'Administrator', role: 'ADMIN' });
+      const { token } = this.issueToken(em, user, 'bootstrap');
+      await em.flush();
+      return token;
+    });
+  }
+
+  private issueToken(em: EntityManager, user: User, name: string | null): { record: AccessToken; token: string } {
+    const token = generateToken();
+    const record = em.create(AccessTokenSchema, {
+      user,
+      tokenHash: hashToken(token),
+      hint: tokenHint(token),
+      name: name?.trim().slice(0, 200) || null,
+    });
+    return { record, token };
+  }
+}
+
+function normalizeEmail(email: string): string {
+  const parsed = emailSchema.safeParse(email.trim().toLowerCase());
+  // admin@localhost is the bootstrap account; zod's email rule wants a dotted domain.
+  if (!parsed.success && !/^[^\s@]+@localhost$/.test(email.trim().toLowerCase())) {
+    throw badInput(parsed.error.issues[0]?.message ?? 'Enter a valid email address.', { field: 'email' });
+  }
+  return email.trim().toLowerCase();
+}
+
+function conflictingEmail(email: string): AppError {
+  return new AppError('CONFLICT', `A user with the email ${email} already exists.`);
+}
