@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Resolve packages as Node does (no "development" condition): graphql 17 ships a separate development
 // build, and loading both builds breaks graphql's instanceof checks between our code and Pothos.
-const nodeConditions = ['module-sync', 'node', 'import', 'default'];
+const nodeConditions = ['module-sync', 'node'];
 
 export default defineConfig({
   resolve: { conditions: nodeConditions },

@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
+import type { Logger } from './logger.ts';
 import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
@@ -37,6 +39,25 @@ function restRoutes(deps: AppDeps): Plugin {
   };
 }
 
+/**
+ * Yoga logs client mistakes (a bad body, a bad query) as errors, with the parser's message quoting the
+ * request body, which may hold a secret: keep only the messages, at debug level for client faults.
+ */
+function yogaLogger(logger: Logger) {
+  const messagesOf = (args: unknown[]) =>
+    args.map((arg) => (arg instanceof Error || (typeof arg === 'object' && arg && 'message' in arg) ? String((arg as Error).message) : String(arg)));
+  return {
+    debug: (...args: unknown[]) => logger.debug({ messages: messagesOf(args) }, 'yoga'),
+    info: (...args: unknown[]) => logger.info({ messages: messagesOf(args) }, 'yoga'),
+    warn: (...args: unknown[]) => logger.warn({ messages: messagesOf(args) }, 'yoga'),
+    error: (...args: unknown[]) => {
+      const clientFault = args.some((arg) => arg instanceof GraphQLError || (typeof arg === 'object' && arg && 'extensions' in arg));
+      if (clientFault) logger.debug({ messages: messagesOf(args) }, 'yoga: request refused');
+      else logger.error({ messages: messagesOf(args) }, 'yoga');
+    },
+  };
+}
+
 function authorizationOf(initial: InitialContext): string | null {
   const fromParams = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
   if (typeof fromParams === 'string') return fromParams;
@@ -59,12 +80,7 @@ export function buildApp(deps: AppDeps): App {
     batching: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
     cors: config.corsOrigins ? { origin: config.corsOrigins, credentials: false } : undefined,
-    logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
-    },
+    logging: yogaLogger(logger),
     plugins: [requestSizePlugin(config.limits.requestBytes), requestLogPlugin(logger), restRoutes(deps), errorCodePlugin(), ...protectionPlugins(config)],
   });
 

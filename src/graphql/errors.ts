@@ -44,22 +44,15 @@ export function createErrorMasker(logger: Logger) {
   };
 }
 
-function normalizeResultError(error: GraphQLError | { message: string; extensions?: Record<string, unknown> }) {
-  const extensions = { ...(error.extensions ?? {}) };
+function normalizeResultError(error: { extensions?: Record<string, unknown> }): void {
+  // Mutated in place: yoga reads the HTTP status from these same error objects after this hook.
+  const extensions = error.extensions as Record<string, unknown> | undefined;
+  if (!extensions) return;
   // Yoga attaches the parser's message (which quotes the request body) in development: never send it.
   delete extensions.originalError;
   delete extensions.stacktrace;
   const code = extensions.code;
   if (typeof code !== 'string' || !KNOWN_CODES.has(code)) extensions.code = 'BAD_USER_INPUT';
-  return error instanceof GraphQLError
-    ? createGraphQLError(error.message, {
-        nodes: error.nodes,
-        source: error.source,
-        positions: error.positions,
-        path: error.path,
-        extensions,
-      })
-    : { ...error, extensions };
 }
 
 /**
@@ -68,11 +61,9 @@ function normalizeResultError(error: GraphQLError | { message: string; extension
  */
 export function errorCodePlugin(): Plugin {
   return {
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ result }) {
       if (Array.isArray(result) || !result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
-      const errors = (result as ExecutionResult).errors;
-      if (!errors?.length) return;
-      setResult({ ...(result as ExecutionResult), errors: errors.map(normalizeResultError) as GraphQLError[] });
+      for (const error of (result as ExecutionResult).errors ?? []) normalizeResultError(error);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
@@ -49,9 +50,10 @@ export function requestLogPlugin(logger: Logger): Plugin {
     onRequest({ request }) {
       started.set(request, { at: process.hrtime.bigint() });
     },
-    onParams({ request, params }) {
-      const entry = started.get(request);
-      if (entry) entry.operationName = params.operationName ?? undefined;
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const entry = request ? started.get(request) : undefined;
+      if (entry) entry.operationName = getOperationAST(args.document, args.operationName)?.name?.value;
     },
     onResponse({ request, response }) {
       const entry = started.get(request);

@@ -16,7 +16,7 @@ describe('Decimal scalar', () => {
     expect(() => DecimalScalar.parseValue(1.5)).toThrow();
     expect(() => DecimalScalar.parseValue('1e3')).toThrow();
     const literal = (source: string) =>
-      (parse(`{ f(a: ${source}) }`).definitions[0] as { selectionSet: { selections: { arguments: { value: ValueNode }[] }[] } })
+      (parse(`{ f(a: ${source}) }`).definitions[0] as unknown as { selectionSet: { selections: { arguments: { value: ValueNode }[] }[] } })
         .selectionSet.selections[0]!.arguments[0]!.value;
     expect(valueFromAST(literal('"2.000001"'), DecimalScalar)).toBe('2.000001');
     expect(valueFromAST(literal('2.5'), DecimalScalar)).toBeUndefined();
