@@ -65,7 +65,7 @@ async function run(): Promise<number> {
   const database = await openDatabase(config);
   const orm = await initOrm(database.url, 2);
   try {
-    const applied = await migrate(orm);
+    const applied = await migrate(orm, database.url);
     if (applied.length > 0) process.stderr.write(`Applied migrations: ${applied.join(', ')}\n`);
     await command(orm, values);
     return 0;

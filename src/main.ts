@@ -13,14 +13,12 @@ async function main(): Promise<void> {
   const database = await openDatabase(config, (message) => logger.debug({ component: 'postgres' }, message));
   logger.info({ embedded: database.embedded, dataDir: database.embedded ? config.dataDir : undefined }, 'database ready');
   const orm = await initOrm(database.url, config.database.poolMax);
-  const applied = await migrate(orm);
+  const applied = await migrate(orm, database.url);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
 
   const app = buildApp({ orm, config, logger, pubsub: createInProcessPubSub() });
   const port = await app.start(config.port);
   const base = config.publicUrl ?? `http://localhost:${port}`;
-  logger.info({ port }, `Agora is listening: GraphiQL at ${base}/graphql`);
-
   if (config.bootstrapAdmin) {
     const token = await new AuthService(orm.em.fork()).bootstrapAdmin();
     if (token) {
@@ -31,6 +29,8 @@ async function main(): Promise<void> {
       );
     }
   }
+
+  logger.info({ port }, `Agora is listening: GraphiQL at ${base}/graphql`);
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

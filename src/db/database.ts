@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { ormConfig } from '../../mikro-orm.config.ts';
 import type { Config } from '../config/config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
@@ -26,10 +27,20 @@ export async function initOrm(url: string, poolMax?: number): Promise<MikroORM> 
   return MikroORM.init(ormConfig({ clientUrl: url, poolMax }));
 }
 
-/** Applies pending migrations; they create the `auth` and `specs` schemas themselves. */
-export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.migrator.up();
-  return applied.map((migration) => migration.name);
+// Any fixed number: replicas starting together queue on this lock instead of migrating twice.
+const MIGRATION_LOCK = 727_000;
+
+/** Applies pending migrations (they create the `auth` and `specs` schemas), one process at a time. */
+export async function migrate(orm: MikroORM, url: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.migrator.up();
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lock.end();
+  }
 }
 
 /** Connection URL with the password hidden, for log lines and error messages. */

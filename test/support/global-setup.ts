@@ -36,7 +36,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`drop database if exists ${templateDatabase}`);
   await admin.query(`create database ${templateDatabase}`);
   const orm = await initOrm(withDatabase(adminUrl, templateDatabase), 2);
-  await migrate(orm);
+  await migrate(orm, withDatabase(adminUrl, templateDatabase));
   await orm.close();
 
   project.provide('adminDatabaseUrl', adminUrl);
