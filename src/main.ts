@@ -6,17 +6,20 @@ import { EmbeddedPostgresError } from './db/embedded-postgres.ts';
 import { createInProcessPubSub } from './graphql/pubsub.ts';
 import { createLogger } from './logger.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { loadSecretBox, MasterKeyError } from './security/master-key.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Before the database: a production start without a master key stops here, having touched nothing.
+  const secretBox = await loadSecretBox({ value: config.encryptionKey, production: config.isProduction, dataDir: config.dataDir });
   const database = await openDatabase(config, (message) => logger.debug({ component: 'postgres' }, message));
   logger.info({ embedded: database.embedded, dataDir: database.embedded ? config.dataDir : undefined }, 'database ready');
   const orm = await initOrm(database.url, config.database.poolMax);
   const applied = await migrate(orm, database.url);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
 
-  const app = buildApp({ orm, config, logger, pubsub: createInProcessPubSub() });
+  const app = buildApp({ orm, config, logger, pubsub: createInProcessPubSub(), secretBox });
   const port = await app.start(config.port);
   const base = config.publicUrl ?? `http://localhost:${port}`;
   if (config.bootstrapAdmin) {
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError || error instanceof MasterKeyError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`Agora failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

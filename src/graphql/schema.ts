@@ -2,6 +2,8 @@ import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './system.schema.ts';
 import '../modules/auth/auth.schema.ts';
+import '../modules/providers/providers.schema.ts';
+import '../modules/calls/calls.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

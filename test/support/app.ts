@@ -4,7 +4,12 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createInProcessPubSub } from '../../src/graphql/pubsub.ts';
 import { createLogger } from '../../src/logger.ts';
 import { AuthService } from '../../src/modules/auth/auth.service.ts';
+import { parseMasterKeys } from '../../src/security/master-key.ts';
+import { SecretBox } from '../../src/security/secret-box.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+
+/** A fixed master key for tests (version 1). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
@@ -16,6 +21,7 @@ export interface TestApp {
   app: App;
   db: TestDatabase;
   config: Config;
+  secretBox: SecretBox;
   /** Every log line the app wrote, as text: for asserting that no secret is ever logged. */
   logs: string[];
   adminToken: string;
@@ -39,7 +45,8 @@ export async function createTestApp(environment: Record<string, string> = {}): P
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = buildApp({ orm: db.orm, config, logger, pubsub: createInProcessPubSub() });
+  const secretBox = new SecretBox(parseMasterKeys(config.encryptionKey ?? TEST_MASTER_KEY));
+  const app = buildApp({ orm: db.orm, config, logger, pubsub: createInProcessPubSub(), secretBox });
 
   const createUser = async (email: string, role: 'ADMIN' | 'MEMBER' = 'MEMBER') => {
     const { user, token } = await new AuthService(db.orm.em.fork()).createUser({ email, role });
@@ -51,6 +58,7 @@ export async function createTestApp(environment: Record<string, string> = {}): P
     app,
     db,
     config,
+    secretBox,
     logs,
     adminToken: admin.token,
     createUser,

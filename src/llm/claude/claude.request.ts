@@ -1,0 +1,23 @@
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { GenerateRequest } from '../types.ts';
+
+/** Anthropic requires max_tokens on every request; this is the answer length when none is asked. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * The installed SDK's types no longer list `temperature` (newer Claude models deprecate it), but
+ * the models in our catalogue accept it, so it is sent when, and only when, the caller asks.
+ */
+export type ClaudeMessageParams = MessageCreateParamsNonStreaming & { temperature?: number };
+
+export function toMessageParams(request: GenerateRequest): ClaudeMessageParams {
+  const params: ClaudeMessageParams = {
+    model: request.model,
+    max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
+    // The system prompt is a top-level field in the Messages API, not a message.
+    messages: [{ role: 'user', content: request.prompt }],
+  };
+  if (request.system) params.system = request.system;
+  if (request.temperature !== undefined) params.temperature = request.temperature;
+  return params;
+}

@@ -1,0 +1,72 @@
+// Small pieces every driver needs: key checks, abort plumbing and the stream guard.
+import { abortedError, apiKeyRequiredError, type ProviderCallError, truncatedStreamError } from './errors.ts';
+import type { ChatMessage, DriverSettings, GenerateRequest, ProviderKind, StreamPart } from './types.ts';
+
+export function requireApiKey(kind: ProviderKind, settings: DriverSettings): string {
+  if (!settings.apiKey) throw apiKeyRequiredError(kind);
+  return settings.apiKey;
+}
+
+/** Chat-style messages: the system prompt first, when there is one, then the user's prompt. */
+export function chatMessages(request: GenerateRequest): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  if (request.system) messages.push({ role: 'system', content: request.system });
+  messages.push({ role: 'user', content: request.prompt });
+  return messages;
+}
+
+export type ErrorMapper = (error: unknown) => ProviderCallError;
+
+/**
+ * Wraps a driver's stream so that it never throws: failures become one `error` part, a stream
+ * cut short without the provider's final event becomes an error too, and the upstream request
+ * is aborted whenever the consumer stops early (a client that went away must not keep a paid
+ * generation running).
+ */
+export async function* guardStream(
+  kind: ProviderKind,
+  callerSignal: AbortSignal,
+  toError: ErrorMapper,
+  produce: (upstreamSignal: AbortSignal) => AsyncIterable<StreamPart>,
+): AsyncGenerator<StreamPart> {
+  const upstream = new AbortController();
+  const forwardAbort = (): void => upstream.abort(callerSignal.reason);
+  if (callerSignal.aborted) forwardAbort();
+  else callerSignal.addEventListener('abort', forwardAbort, { once: true });
+  try {
+    for await (const part of produce(upstream.signal)) {
+      yield part;
+      if (part.type !== 'text-delta') return;
+    }
+    // Some SDKs end a stream quietly when it is aborted or the connection closes early.
+    yield { type: 'error', error: callerSignal.aborted ? abortedError(kind) : truncatedStreamError(kind) };
+  } catch (error) {
+    yield { type: 'error', error: toError(error) };
+  } finally {
+    callerSignal.removeEventListener('abort', forwardAbort);
+    upstream.abort();
+  }
+}
+
+/**
+ * A fetch for SDKs that take no timeout of their own with a caller signal (Mistral, Ollama):
+ * the caller's signal aborts the request at any time, and `timeoutMs` bounds the wait for the
+ * response headers. A TimeoutError reason lets the error mapping tell a timeout from a cancel.
+ */
+export function fetchWithDeadline(callerSignal: AbortSignal, timeoutMs: number | undefined): typeof fetch {
+  return async (input, init) => {
+    const deadline = new AbortController();
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => deadline.abort(new DOMException('The provider did not answer in time.', 'TimeoutError')), timeoutMs);
+    const signals = [callerSignal, deadline.signal];
+    const requestSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    if (requestSignal) signals.push(requestSignal);
+    try {
+      return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

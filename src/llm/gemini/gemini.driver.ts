@@ -1,0 +1,56 @@
+import { GoogleGenAI } from '@google/genai';
+import { defaultModel } from '../catalogue.ts';
+import { guardStream, requireApiKey } from '../driver-support.ts';
+import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
+import { fromGeminiError } from './gemini.errors.ts';
+import { toFinishReason } from './gemini.finish-reason.ts';
+import { toGenerateContentParameters } from './gemini.request.ts';
+import { promptBlocked, responseFinishReason, responseText } from './gemini.response.ts';
+import { toStreamParts } from './gemini.stream.ts';
+import { toTokenUsage } from './gemini.usage.ts';
+
+const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+/** The SDK's own default for the Gemini API, named so the environment cannot change it. */
+const API_VERSION = 'v1beta';
+
+function createClient(settings: DriverSettings): GoogleGenAI {
+  return new GoogleGenAI({
+    vertexai: false,
+    apiKey: requireApiKey('GEMINI', settings),
+    apiVersion: API_VERSION,
+    httpOptions: {
+      baseUrl: settings.baseUrl ?? DEFAULT_BASE_URL,
+      timeout: settings.timeoutMs,
+      // One attempt: retries live in our retry module.
+      retryOptions: { attempts: 1 },
+    },
+  });
+}
+
+export const geminiDriver: LlmDriver = {
+  kind: 'GEMINI',
+  defaultModel: defaultModel('GEMINI'),
+  requiresApiKey: true,
+
+  async generate(request, settings, signal): Promise<GenerateResult> {
+    try {
+      const response = await createClient(settings).models.generateContent(toGenerateContentParameters(request, signal));
+      return {
+        text: responseText(response),
+        model: request.model,
+        usage: toTokenUsage(response.usageMetadata),
+        finishReason: toFinishReason(responseFinishReason(response), promptBlocked(response)),
+      };
+    } catch (error) {
+      throw fromGeminiError(error, { signal, secrets: [settings.apiKey] });
+    }
+  },
+
+  stream(request, settings, signal) {
+    const toError = (error: unknown) => fromGeminiError(error, { signal, secrets: [settings.apiKey] });
+    return guardStream('GEMINI', signal, toError, async function* (upstreamSignal) {
+      const chunks = await createClient(settings).models.generateContentStream(toGenerateContentParameters(request, upstreamSignal));
+      yield* toStreamParts(chunks, request.model);
+    });
+  },
+};

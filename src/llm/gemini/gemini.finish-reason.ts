@@ -1,0 +1,22 @@
+import type { FinishReason } from '../types.ts';
+
+const CONTENT_FILTERS = new Set([
+  'SAFETY',
+  'RECITATION',
+  'LANGUAGE',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+]);
+
+export function toFinishReason(reason: string | undefined, promptBlocked: boolean): FinishReason {
+  // A blocked prompt gets no candidate at all, only promptFeedback.blockReason.
+  if (promptBlocked) return 'content-filter';
+  if (reason === undefined || reason === 'FINISH_REASON_UNSPECIFIED') return 'unknown';
+  if (reason === 'STOP') return 'stop';
+  if (reason === 'MAX_TOKENS') return 'length';
+  if (CONTENT_FILTERS.has(reason)) return 'content-filter';
+  return 'other';
+}

@@ -1,0 +1,32 @@
+// The rule-based provider: free, deterministic, always available, and never on the network.
+// It exists as a driver so routing and the providers list treat LOCAL like any other provider,
+// but it answers no free-form prompt. Its incident rules arrive with the incident-analysis
+// issue, as a separate entry point in this folder that takes incident text and alert data
+// (not a prompt); this driver stays the refusal it is now.
+import { defaultModel } from '../catalogue.ts';
+import { ProviderCallError } from '../errors.ts';
+import type { LlmDriver } from '../types.ts';
+
+function freeFormPromptRefused(): ProviderCallError {
+  return new ProviderCallError({
+    provider: 'LOCAL',
+    code: 'BAD_REQUEST',
+    message: 'The local provider is rule-based and answers no free-form prompt; choose another provider.',
+  });
+}
+
+export const localDriver: LlmDriver = {
+  kind: 'LOCAL',
+  defaultModel: defaultModel('LOCAL'),
+  requiresApiKey: false,
+
+  async generate() {
+    throw freeFormPromptRefused();
+  },
+
+  // Throws at the call, before any iteration: there is no stream to start, and the caller
+  // learns it before it has told its own client that a stream began.
+  stream() {
+    throw freeFormPromptRefused();
+  },
+};

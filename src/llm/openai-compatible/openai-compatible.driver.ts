@@ -1,0 +1,97 @@
+// One driver over the `openai` SDK for every API that speaks OpenAI's chat completions:
+// OpenAI itself, xAI's Grok and GitHub Copilot differ only in endpoint, auth and small quirks.
+import OpenAI from 'openai';
+import { guardStream } from '../driver-support.ts';
+import type { ProviderCallError } from '../errors.ts';
+import type { DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
+import { fromOpenAiError } from './openai-compatible.errors.ts';
+import { toFinishReason } from './openai-compatible.finish-reason.ts';
+import { type RequestQuirks, toChatCompletionParams } from './openai-compatible.request.ts';
+import { toStreamParts } from './openai-compatible.stream.ts';
+import { toTokenUsage } from './openai-compatible.usage.ts';
+
+export interface OpenAiCompatibleAuth {
+  bearerToken: string;
+  /** The SDK root, with the API version where the API has one (https://api.openai.com/v1). */
+  baseUrl: string;
+  headers?: Readonly<Record<string, string>>;
+  /** Values that must never appear in an error: tokens derived from the configured key. */
+  secrets: readonly string[];
+}
+
+export interface OpenAiCompatibleConfig {
+  kind: ProviderKind;
+  defaultModel: string;
+  quirks: RequestQuirks;
+  /** Resolves the endpoint and credentials for one call (Copilot exchanges a token here). */
+  authenticate: (settings: DriverSettings, signal: AbortSignal) => Promise<OpenAiCompatibleAuth>;
+  /** Told when the API refused the credentials, so a cached token can be dropped. */
+  onCredentialsRejected?: (settings: DriverSettings) => void;
+}
+
+function createClient(auth: OpenAiCompatibleAuth, settings: DriverSettings): OpenAI {
+  // Every option the SDK would otherwise read from process.env is given explicitly.
+  return new OpenAI({
+    apiKey: auth.bearerToken,
+    baseURL: auth.baseUrl,
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+    defaultHeaders: auth.headers,
+  });
+}
+
+export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): LlmDriver {
+  const { kind } = config;
+
+  function errorMapper(settings: DriverSettings, secrets: string[], signal: AbortSignal) {
+    return (error: unknown): ProviderCallError => {
+      const mapped = fromOpenAiError(kind, error, { signal, secrets: [settings.apiKey, ...secrets] });
+      if (mapped.code === 'API_KEY_REJECTED') config.onCredentialsRejected?.(settings);
+      return mapped;
+    };
+  }
+
+  return {
+    kind,
+    defaultModel: config.defaultModel,
+    requiresApiKey: true,
+
+    async generate(request, settings, signal): Promise<GenerateResult> {
+      const secrets: string[] = [];
+      try {
+        const auth = await config.authenticate(settings, signal);
+        secrets.push(...auth.secrets);
+        const completion = await createClient(auth, settings).chat.completions.create(
+          toChatCompletionParams(request, config.quirks),
+          { signal },
+        );
+        const choice = completion.choices[0];
+        return {
+          text: choice?.message.content ?? '',
+          model: request.model,
+          usage: toTokenUsage(completion.usage),
+          finishReason: toFinishReason(choice?.finish_reason),
+        };
+      } catch (error) {
+        throw errorMapper(settings, secrets, signal)(error);
+      }
+    },
+
+    stream(request, settings, signal) {
+      const secrets: string[] = [];
+      return guardStream(kind, signal, errorMapper(settings, secrets, signal), async function* (upstreamSignal) {
+        const auth = await config.authenticate(settings, upstreamSignal);
+        secrets.push(...auth.secrets);
+        const chunks = await createClient(auth, settings).chat.completions.create(
+          { ...toChatCompletionParams(request, config.quirks), stream: true, stream_options: { include_usage: true } },
+          { signal: upstreamSignal },
+        );
+        yield* toStreamParts(chunks, request.model);
+      });
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, badInput, notFound } from '../../errors.ts';
+import type { ProviderKind } from '../../llm/types.ts';
+import { type SecretBox, secretHint } from '../../security/secret-box.ts';
+import { type IntelligenceProvider, IntelligenceProviderSchema } from './intelligence-provider.entity.ts';
+import { parseProviderConfig, type ProviderConfig } from './provider-config.ts';
+
+export interface ProviderFilter {
+  provider?: ProviderKind | null;
+  isActive?: boolean | null;
+  search?: string | null;
+}
+
+export interface ProviderInput {
+  name?: string | null;
+  provider?: ProviderKind | null;
+  config?: unknown;
+  /** A new key; null removes the stored one; undefined keeps it. */
+  apiKey?: string | null;
+  description?: string | null;
+  isActive?: boolean | null;
+}
+
+// Activations queue on this lock, so concurrent ones leave exactly one active row, never zero or two.
+const ACTIVATION_LOCK = 727_002;
+
+export function providerKeyAad(id: string): string {
+  return `specs.intelligence_providers:${id}`;
+}
+
+export class ProvidersService {
+  private readonly em: EntityManager;
+  private readonly secretBox: SecretBox;
+
+  constructor(em: EntityManager, secretBox: SecretBox) {
+    this.em = em;
+    this.secretBox = secretBox;
+  }
+
+  list(filter: ProviderFilter = {}): Promise<IntelligenceProvider[]> {
+    const search = filter.search?.trim();
+    return this.em.find(
+      IntelligenceProviderSchema,
+      {
+        ...(filter.provider ? { provider: filter.provider } : {}),
+        ...(typeof filter.isActive === 'boolean' ? { isActive: filter.isActive } : {}),
+        ...(search ? { $or: [{ name: { $ilike: `%${escapeLike(search)}%` } }, { description: { $ilike: `%${escapeLike(search)}%` } }] } : {}),
+      },
+      { orderBy: { name: 'asc' } },
+    );
+  }
+
+  active(): Promise<IntelligenceProvider | null> {
+    return this.em.findOne(IntelligenceProviderSchema, { isActive: true });
+  }
+
+  async get(id: string): Promise<IntelligenceProvider> {
+    const found = isUuid(id) ? await this.em.findOne(IntelligenceProviderSchema, { id }) : null;
+    if (!found) throw notFound('The intelligence provider');
+    return found;
+  }
+
+  /** The configuration serving an explicitly named kind: the active one if of that kind, else the newest. */
+  async forKind(kind: ProviderKind): Promise<IntelligenceProvider | null> {
+    const active = await this.active();
+    if (active?.provider === kind) return active;
+    return this.em.findOne(IntelligenceProviderSchema, { provider: kind }, { orderBy: { updatedAt: 'desc' } });
+  }
+
+  async create(input: ProviderInput): Promise<IntelligenceProvider> {
+    const name = requireName(input.name);
+    if (!input.provider) throw badInput('provider is required.', { field: 'provider' });
+    const config = parseProviderConfig(input.provider, input.config);
+    return this.writing(name, async (em) => {
+      const row = em.create(IntelligenceProviderSchema, {
+        name,
+        provider: input.provider!,
+        config: { ...config },
+        description: input.description?.trim() ?? '',
+        isActive: false,
+      });
+      this.setApiKey(row, input.apiKey);
+      await em.flush();
+      if (input.isActive) await this.activateWithin(em, row.id);
+      return row;
+    });
+  }
+
+  async update(id: string, input: ProviderInput): Promise<IntelligenceProvider> {
+    const current = await this.get(id);
+    const name = input.name === undefined || input.name === null ? current.name : requireName(input.name);
+    const kind = input.provider ?? current.provider;
+    // Changing the kind re-validates the old config against the new driver unless a new one is given.
+    const config = input.config !== undefined || kind !== current.provider ? parseProviderConfig(kind, input.config ?? current.config) : null;
+    return this.writing(name, async (em) => {
+      const row = await em.findOneOrFail(IntelligenceProviderSchema, { id }, { populate: ['apiKeyCiphertext'] });
+      row.name = name;
+      row.provider = kind;
+      if (config) row.config = { ...config };
+      if (input.description !== undefined && input.description !== null) row.description = input.description.trim();
+      if (input.apiKey !== undefined) this.setApiKey(row, input.apiKey);
+      await em.flush();
+      if (input.isActive === true) await this.activateWithin(em, row.id);
+      if (input.isActive === false && row.isActive) {
+        await em.nativeUpdate(IntelligenceProviderSchema, { id }, { isActive: false });
+      }
+      await em.refresh(row);
+      return row;
+    }, id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const row = await this.get(id);
+    await this.em.remove(row).flush();
+    return true;
+  }
+
+  async activate(id: string): Promise<IntelligenceProvider> {
+    await this.get(id);
+    return this.em.transactional(async (em) => {
+      await this.activateWithin(em, id);
+      return em.findOneOrFail(IntelligenceProviderSchema, { id }, { refresh: true });
+    });
+  }
+
+  /** Returns whether a configuration was active. */
+  async deactivate(): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [ACTIVATION_LOCK]);
+      return (await em.nativeUpdate(IntelligenceProviderSchema, { isActive: true }, { isActive: false })) > 0;
+    });
+  }
+
+  /** The stored API key in clear, for a call. Never returned by the API. */
+  async apiKeyOf(row: IntelligenceProvider): Promise<string | null> {
+    if (row.apiKeyVersion === null || row.apiKeyVersion === undefined) return null;
+    await this.em.populate(row, ['apiKeyCiphertext']);
+    if (!row.apiKeyCiphertext) return null;
+    return this.secretBox.open({ ciphertext: row.apiKeyCiphertext, keyVersion: row.apiKeyVersion }, providerKeyAad(row.id));
+  }
+
+  configOf(row: IntelligenceProvider): ProviderConfig {
+    return row.config as ProviderConfig;
+  }
+
+  private async activateWithin(em: EntityManager, id: string): Promise<void> {
+    await em.execute('select pg_advisory_xact_lock(?)', [ACTIVATION_LOCK]);
+    await em.nativeUpdate(IntelligenceProviderSchema, { isActive: true, id: { $ne: id } }, { isActive: false });
+    await em.nativeUpdate(IntelligenceProviderSchema, { id }, { isActive: true });
+  }
+
+  private setApiKey(row: IntelligenceProvider, apiKey: string | null | undefined): void {
+    if (apiKey === undefined) return;
+    const key = apiKey?.trim();
+    if (!key) {
+      row.apiKeyCiphertext = null;
+      row.apiKeyVersion = null;
+      row.apiKeyHint = null;
+      return;
+    }
+    const sealed = this.secretBox.seal(key, providerKeyAad(row.id));
+    row.apiKeyCiphertext = sealed.ciphertext;
+    row.apiKeyVersion = sealed.keyVersion;
+    row.apiKeyHint = secretHint(key);
+  }
+
+  private async writing<T>(name: string, work: (em: EntityManager) => Promise<T>, exceptId?: string): Promise<T> {
+    try {
+      return await this.em.transactional(async (em) => {
+        const clash = await em.findOne(IntelligenceProviderSchema, { name, ...(exceptId ? { id: { $ne: exceptId } } : {}) });
+        if (clash) throw conflictingName(name);
+        return work(em);
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw conflictingName(name);
+      throw error;
+    }
+  }
+}
+
+function requireName(name: string | null | undefined): string {
+  const trimmed = name?.trim();
+  if (!trimmed) throw badInput('name is required.', { field: 'name' });
+  if (trimmed.length > 120) throw badInput('name is longer than 120 characters.', { field: 'name' });
+  return trimmed;
+}
+
+function conflictingName(name: string): AppError {
+  return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}

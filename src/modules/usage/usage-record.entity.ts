@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { UserSchema } from '../auth/user.entity.ts';
+import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+
+export const USAGE_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+
+/** One row per provider call, streamed or not, successful or not. Rows are never updated. */
+export const UsageRecordSchema = defineEntity({
+  name: 'UsageRecord',
+  tableName: 'usage_records',
+  schema: 'specs',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    user: () => p.manyToOne(UserSchema).deleteRule('cascade'),
+    projectId: p.uuid().nullable().index(),
+    provider: p.enum(PROVIDER_KINDS),
+    model: p.string().length(200),
+    /** Null when the provider did not report it: never guessed as 0. */
+    inputTokens: p.integer().nullable(),
+    outputTokens: p.integer().nullable(),
+    /** Exact cost at the catalogue price in force at the time; null for a model without a price. */
+    cost: p.decimal('string').precision(20).scale(8).nullable(),
+    latencyMs: p.integer(),
+    status: p.enum(USAGE_STATUSES),
+    errorClass: p.string().length(40).nullable(),
+    streamed: p.boolean(),
+    attempts: p.integer().default(1),
+  },
+  indexes: [{ properties: ['user', 'createdAt'] }],
+});
+
+export type UsageRecord = InferEntity<typeof UsageRecordSchema>;

@@ -1,0 +1,213 @@
+// The behaviour every network driver must show, run through the real SDK against its fake
+// server. Each driver's test file calls describeDriverContract and adds its own wire checks.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderCallError } from '../../../src/llm/errors.ts';
+import { streamWithRetry, withRetry } from '../../../src/llm/retry.ts';
+import type { DriverSettings, GenerateRequest, LlmDriver, StreamPart } from '../../../src/llm/types.ts';
+import type { FakeServer, RecordedRequest, ScriptedFailure } from '../../support/fake-llm/fake-http-server.ts';
+
+export interface DriverContract {
+  driver: () => LlmDriver;
+  startServer: () => Promise<FakeServer>;
+  settings: (server: FakeServer) => DriverSettings;
+  model: string;
+  /** Part of the chat endpoint's path, so Copilot's token exchange is told apart. */
+  chatPath: string;
+  /** A 401 as the provider sends it, quoting the key back the way some providers do. */
+  unauthorized: (apiKey: string) => ScriptedFailure;
+  /** A 429 that asks for a 1 second wait, in the provider's own way (header or body). */
+  rateLimitedForOneSecond: ScriptedFailure;
+  /** Which mid-stream failures the provider's SDK can surface (all: close, error-event). */
+  midStreamModes?: ReadonlyArray<'close' | 'error-event'>;
+  expectRequestBody: (body: unknown, request: GenerateRequest, streaming: boolean) => void;
+}
+
+export const FULL_REQUEST: Omit<GenerateRequest, 'model'> = {
+  system: 'You are terse.',
+  prompt: 'Say hello.',
+  maxTokens: 64,
+  temperature: 0.25,
+};
+
+export async function collect(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
+  const collected: StreamPart[] = [];
+  for await (const part of parts) collected.push(part);
+  return collected;
+}
+
+export function textOf(parts: readonly StreamPart[]): string {
+  return parts.flatMap((part) => (part.type === 'text-delta' ? [part.text] : [])).join('');
+}
+
+export async function generateError(run: Promise<unknown>): Promise<ProviderCallError> {
+  const error = await run.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof ProviderCallError)) throw new Error(`expected a ProviderCallError, got ${String(error)}`);
+  return error;
+}
+
+export function lastErrorPart(parts: readonly StreamPart[]): ProviderCallError {
+  const last = parts.at(-1);
+  if (last?.type !== 'error') throw new Error(`expected the stream to end with an error part, got ${JSON.stringify(last)}`);
+  return last.error;
+}
+
+export function expectNoSecret(error: ProviderCallError, secret: string): void {
+  for (const text of [error.message, error.stack ?? '', String(error), JSON.stringify(error), error.responseBody ?? '']) {
+    expect(text).not.toContain(secret);
+  }
+}
+
+export function describeDriverContract(name: string, contract: DriverContract): void {
+  describe(`${name} driver contract`, () => {
+    let server: FakeServer;
+    const apiKey = (): string | null => contract.settings(server).apiKey;
+    const request = (extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ model: contract.model, ...FULL_REQUEST, ...extra });
+    const chatRequests = (): RecordedRequest[] => server.requests.filter((recorded) => recorded.path.includes(contract.chatPath));
+    const failChatNext = (failure: ScriptedFailure): void => server.failNext({ ...failure, pathIncludes: contract.chatPath });
+    const run = (settings: Partial<DriverSettings> = {}, signal = new AbortController().signal) =>
+      contract.driver().generate(request(), { ...contract.settings(server), ...settings }, signal);
+    const stream = (settings: Partial<DriverSettings> = {}, signal = new AbortController().signal) =>
+      contract.driver().stream(request(), { ...contract.settings(server), ...settings }, signal);
+
+    beforeAll(async () => {
+      server = await contract.startServer();
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+    beforeEach(() => server.reset());
+
+    it('returns the text, the requested model, usage and a normalized finish reason', async () => {
+      server.script({ text: 'Hi there.', usage: { inputTokens: 21, outputTokens: 4 } });
+      const result = await run();
+      expect(result).toEqual({ text: 'Hi there.', model: contract.model, usage: { inputTokens: 21, outputTokens: 4 }, finishReason: 'stop' });
+    });
+
+    it('sends the model, prompt, system prompt, max tokens and temperature in the provider shape', async () => {
+      await run();
+      await collect(stream());
+      const [plain, streamed] = chatRequests();
+      contract.expectRequestBody(plain?.body, request(), false);
+      contract.expectRequestBody(streamed?.body, request(), true);
+    });
+
+    it('streams text deltas in order and finishes with the usage', async () => {
+      server.script({ deltas: ['Hel', 'lo ', 'world'], usage: { inputTokens: 9, outputTokens: 3 } });
+      const parts = await collect(stream());
+      expect(parts.filter((part) => part.type === 'text-delta')).toEqual([
+        { type: 'text-delta', text: 'Hel' },
+        { type: 'text-delta', text: 'lo ' },
+        { type: 'text-delta', text: 'world' },
+      ]);
+      expect(parts.at(-1)).toEqual({ type: 'finish', model: contract.model, usage: { inputTokens: 9, outputTokens: 3 }, finishReason: 'stop' });
+    });
+
+    it('reports usage the provider did not send as null, never 0', async () => {
+      server.script({ usage: null });
+      expect((await run()).usage).toEqual({ inputTokens: null, outputTokens: null });
+      const finish = (await collect(stream())).at(-1);
+      expect(finish?.type === 'finish' && finish.usage).toEqual({ inputTokens: null, outputTokens: null });
+    });
+
+    it('maps a 401 to API_KEY_REJECTED, not retryable, without the key in any text', async () => {
+      const key = apiKey() ?? 'no-key';
+      failChatNext(contract.unauthorized(key));
+      const error = await generateError(run());
+      expect(error).toMatchObject({ code: 'API_KEY_REJECTED', statusCode: 401, retryable: false, provider: contract.driver().kind });
+      expect(error.message).toMatch(/rejected the API key/);
+      expectNoSecret(error, key);
+    });
+
+    it('maps a 429 to RATE_LIMITED with the wait the provider asked for', async () => {
+      failChatNext(contract.rateLimitedForOneSecond);
+      const error = await generateError(run());
+      expect(error).toMatchObject({ code: 'RATE_LIMITED', statusCode: 429, retryable: true, retryAfterMs: 1000 });
+    });
+
+    it('maps a 500 to a retryable PROVIDER_ERROR', async () => {
+      failChatNext({ status: 500, body: { error: { message: 'upstream exploded' } } });
+      expect(await generateError(run())).toMatchObject({ code: 'PROVIDER_ERROR', statusCode: 500, retryable: true });
+    });
+
+    it('maps a slow provider to a retryable TIMEOUT', async () => {
+      server.script({ delayMs: 500 });
+      expect(await generateError(run({ timeoutMs: 60 }))).toMatchObject({ code: 'TIMEOUT', retryable: true });
+      expect(lastErrorPart(await collect(stream({ timeoutMs: 60 })))).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    });
+
+    it('retries a 429 after the Retry-After delay and succeeds as one call', async () => {
+      failChatNext(contract.rateLimitedForOneSecond);
+      const delays: number[] = [];
+      const signal = new AbortController().signal;
+      const result = await withRetry(() => run({}, signal), {
+        maxAttempts: 3,
+        baseDelayMs: 10,
+        maxDelayMs: 5000,
+        signal,
+        sleep: async (delayMs) => {
+          delays.push(delayMs);
+        },
+      });
+      expect(result.text).toBe('Hello from the fake provider.');
+      expect(delays).toEqual([1000]);
+      expect(chatRequests()).toHaveLength(2);
+    });
+
+    it('retries a stream that failed before its first part, and only then', async () => {
+      failChatNext({ status: 503, body: { error: { message: 'busy' } } });
+      const signal = new AbortController().signal;
+      const parts = await collect(
+        streamWithRetry(() => stream({}, signal), { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 10, signal }),
+      );
+      expect(textOf(parts)).toBe('Hello from the fake provider.');
+      expect(parts.at(-1)?.type).toBe('finish');
+      expect(chatRequests()).toHaveLength(2);
+    });
+
+    for (const mode of contract.midStreamModes ?? (['close', 'error-event'] as const)) {
+      it(`turns a mid-stream failure (${mode}) into an error part after the text already sent`, async () => {
+        server.script({ deltas: ['one ', 'two ', 'three'], midStream: { afterDeltas: 2, mode } });
+        const signal = new AbortController().signal;
+        // Through streamWithRetry: text has been shown, so the failure must not be retried.
+        const parts = await collect(streamWithRetry(() => stream({}, signal), { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 10, signal }));
+        expect(textOf(parts)).toBe('one two ');
+        expect(lastErrorPart(parts)).toMatchObject({ code: expect.stringMatching(/PROVIDER_ERROR|RATE_LIMITED/) });
+        expect(chatRequests()).toHaveLength(1);
+      });
+    }
+
+    it('closes the upstream connection when the caller aborts mid-stream', async () => {
+      server.script({ deltas: ['first ', 'second'], midStream: { afterDeltas: 1, mode: 'stall' } });
+      const controller = new AbortController();
+      const parts: StreamPart[] = [];
+      for await (const part of stream({}, controller.signal)) {
+        parts.push(part);
+        if (part.type === 'text-delta') controller.abort();
+      }
+      await server.waitForClientDisconnect();
+      expect(parts[0]).toEqual({ type: 'text-delta', text: 'first ' });
+      expect(lastErrorPart(parts).code).toBe('ABORTED');
+    });
+
+    it('closes the upstream connection when the consumer stops reading', async () => {
+      server.script({ deltas: ['first ', 'second'], midStream: { afterDeltas: 1, mode: 'stall' } });
+      for await (const part of stream()) {
+        if (part.type === 'text-delta') break;
+      }
+      await server.waitForClientDisconnect();
+      expect(server.clientDisconnects).toBe(1);
+    });
+
+    it('aborts a pending non-streamed call and reports ABORTED', async () => {
+      server.script({ delayMs: 2000 });
+      const controller = new AbortController();
+      const pending = generateError(run({}, controller.signal));
+      setTimeout(() => controller.abort(), 30);
+      expect(await pending).toMatchObject({ code: 'ABORTED', retryable: false });
+      await server.waitForClientDisconnect();
+    });
+  });
+}
