@@ -6,9 +6,11 @@ const REDACTED = '[REDACTED]';
 // Credentials we may not know by value (a key echoed back in part, a proxy quoting a header).
 // Group 1, when present, is kept so the message still says where the secret was.
 const CREDENTIAL_PATTERNS: readonly RegExp[] = [
-  /(\b(?:Bearer|token|Basic)\s+)[A-Za-z0-9._~+/=:;-]{8,}/gi,
+  /(\bBearer\s+)[A-Za-z0-9._~+/=:;-]{8,}/gi,
+  // "token"/"Basic" also start plain sentences, so only long credential-like runs count.
+  /(\b(?:token|Basic)\s+)[A-Za-z0-9._~+/=:;-]{16,}/gi,
   /([?&](?:key|api_key|apikey|access_token)=)[^&\s"']+/gi,
-  /("?(?:api[_-]?key|authorization|x-api-key|x-goog-api-key)"?\s*[:=]\s*"?)[^"\s,}]{6,}/gi,
+  /("?(?:api[_-]?key|authorization|x-api-key|x-goog-api-key)"?\s*[:=]\s*"?)(?!Bearer\b|token\b|Basic\b|\[REDACTED\])[^"\s,}]{6,}/gi,
   /\bsk-[A-Za-z0-9_-]{8,}/g,
   /\bxai-[A-Za-z0-9_-]{8,}/g,
   /\bAIza[0-9A-Za-z_-]{20,}/g,

@@ -72,6 +72,12 @@ describe('npm start on a fresh machine', () => {
     expect(offline.stdout.trim()).toMatch(/^agora_/);
   }, 180_000);
 
+  it('refuses to start in production without a master key, before touching any database', async () => {
+    const run = await runNode('src/main.ts', [], { NODE_ENV: 'production', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('AGORA_ENCRYPTION_KEY is required in production');
+  });
+
   it('refuses to start with a clear message when the embedded database port is taken', async () => {
     const { createServer } = await import('node:net');
     const blocker = createServer();

@@ -121,6 +121,24 @@ describe('intelligence provider configurations', () => {
   });
 });
 
+describe('providers', () => {
+  it('lists the eight drivers with models, exact prices and availability for the viewer', async () => {
+    const response = await t.graphql<{
+      providers: { id: string; defaultModel: string; requiresApiKey: boolean; available: boolean; models: { id: string; inputCostPer1kTokens: string }[] }[];
+    }>('{ providers { id name defaultModel requiresApiKey available models { id inputCostPer1kTokens outputCostPer1kTokens contextWindow } } }');
+    const byId = Object.fromEntries(response.data!.providers.map((driver) => [driver.id, driver]));
+    expect(Object.keys(byId)).toEqual(['LOCAL', 'OPENAI', 'CLAUDE', 'GEMINI', 'COPILOT', 'GROK', 'OLLAMA', 'MISTRAL']);
+    expect(byId.LOCAL).toMatchObject({ requiresApiKey: false, available: true });
+    expect(byId.OLLAMA).toMatchObject({ requiresApiKey: false, defaultModel: 'llama3.2' });
+    expect(byId.OPENAI).toMatchObject({ requiresApiKey: true, available: false, defaultModel: 'gpt-4o-mini' });
+    expect(byId.OPENAI?.models.find((model) => model.id === 'gpt-4o-mini')?.inputCostPer1kTokens).toMatch(/^\d+\.\d+$/);
+
+    await createOk({ name: 'Keyed', provider: 'OPENAI', config: {}, apiKey: SECRET });
+    const after = await t.graphql<{ providers: { id: string; available: boolean }[] }>('{ providers { id available } }');
+    expect(after.data?.providers.find((driver) => driver.id === 'OPENAI')?.available).toBe(true);
+  });
+});
+
 describe('activation', () => {
   it('activates one configuration at a time and deactivates to the local provider', async () => {
     const a = await createOk({ name: 'A', provider: 'OPENAI', config: {}, isActive: true });

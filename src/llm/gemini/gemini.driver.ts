@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import { defaultModel } from '../catalogue.ts';
-import { guardStream, requireApiKey } from '../driver-support.ts';
+import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromGeminiError } from './gemini.errors.ts';
 import { toFinishReason } from './gemini.finish-reason.ts';
@@ -13,14 +13,18 @@ const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 /** The SDK's own default for the Gemini API, named so the environment cannot change it. */
 const API_VERSION = 'v1beta';
 
-function createClient(settings: DriverSettings): GoogleGenAI {
+/**
+ * The SDK's own timeout keeps running while a stream is read, cutting long answers short; the
+ * deadline in our fetch bounds only the wait for the response, as the other SDKs' timeouts do.
+ */
+function createClient(settings: DriverSettings, signal: AbortSignal): GoogleGenAI {
   return new GoogleGenAI({
     vertexai: false,
     apiKey: requireApiKey('GEMINI', settings),
     apiVersion: API_VERSION,
     httpOptions: {
       baseUrl: settings.baseUrl ?? DEFAULT_BASE_URL,
-      timeout: settings.timeoutMs,
+      fetch: fetchWithDeadline(signal, settings.timeoutMs),
       // One attempt: retries live in our retry module.
       retryOptions: { attempts: 1 },
     },
@@ -34,7 +38,7 @@ export const geminiDriver: LlmDriver = {
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
-      const response = await createClient(settings).models.generateContent(toGenerateContentParameters(request, signal));
+      const response = await createClient(settings, signal).models.generateContent(toGenerateContentParameters(request, signal));
       return {
         text: responseText(response),
         model: request.model,
@@ -49,7 +53,7 @@ export const geminiDriver: LlmDriver = {
   stream(request, settings, signal) {
     const toError = (error: unknown) => fromGeminiError(error, { signal, secrets: [settings.apiKey] });
     return guardStream('GEMINI', signal, toError, async function* (upstreamSignal) {
-      const chunks = await createClient(settings).models.generateContentStream(toGenerateContentParameters(request, upstreamSignal));
+      const chunks = await createClient(settings, upstreamSignal).models.generateContentStream(toGenerateContentParameters(request, upstreamSignal));
       yield* toStreamParts(chunks, request.model);
     });
   },

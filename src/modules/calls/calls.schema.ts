@@ -1,3 +1,4 @@
+import { abortableSource } from '../../graphql/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import type { CallResult, CallStreamEvent } from './calls.service.ts';
@@ -63,10 +64,14 @@ builder.subscriptionField('llmStream', (t) =>
     description: 'Streams a model answer: one event per text delta, then one with done: true and the result.',
     args: { input: t.arg({ type: CallLlmInput, required: true }) },
     subscribe: (_root, { input }, { services, viewer, request }) =>
-      services.calls.stream(
-        { userId: viewer.id },
-        { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
-        request?.signal ?? new AbortController().signal,
+      abortableSource(
+        (signal) =>
+          services.calls.stream(
+            { userId: viewer.id },
+            { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
+            signal,
+          ),
+        request?.signal,
       ),
     resolve: (event) => event,
   }),

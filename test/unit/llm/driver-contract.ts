@@ -138,6 +138,14 @@ export function describeDriverContract(name: string, contract: DriverContract): 
       expect(lastErrorPart(await collect(stream({ timeoutMs: 60 })))).toMatchObject({ code: 'TIMEOUT', retryable: true });
     });
 
+    it('bounds the wait for the answer to start with timeoutMs, not a stream in progress', async () => {
+      // Every frame (at least 7 of them) arrives 60 ms after the previous one: well past 250 ms.
+      server.script({ deltas: ['a', 'b', 'c'], frameDelayMs: 60 });
+      const parts = await collect(stream({ timeoutMs: 250 }));
+      expect(textOf(parts)).toBe('abc');
+      expect(parts.at(-1)?.type).toBe('finish');
+    });
+
     it('retries a 429 after the Retry-After delay and succeeds as one call', async () => {
       failChatNext(contract.rateLimitedForOneSecond);
       const delays: number[] = [];

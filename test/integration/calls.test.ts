@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
+
+let t: TestApp;
+let fakes: FakeLlmServers;
+const CONFIG_KEY = 'sk-config-key-aaaa1111';
+const ENV_KEY = 'sk-environment-key-bbbb2222';
+
+beforeAll(async () => {
+  fakes = await startFakeLlmServers();
+  t = await createTestApp({ OPENAI_API_KEY: ENV_KEY });
+});
+afterAll(async () => {
+  await Promise.all([t.close(), fakes.close()]);
+});
+beforeEach(async () => {
+  fakes.reset();
+  await t.db.sql('delete from specs.intelligence_providers');
+  await t.db.sql('delete from specs.usage_records');
+});
+
+type Result = {
+  text: string;
+  provider: string;
+  model: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  tokensUsed: number | null;
+  cost: string;
+  costKnown: boolean;
+  latencyMs: number;
+};
+const RESULT = 'text provider model inputTokens outputTokens tokensUsed cost costKnown latencyMs';
+
+async function configure(input: Record<string, unknown>): Promise<string> {
+  const response = await t.graphql<{ createIntelligenceProvider: { id: string } }>(
+    'mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }',
+    { variables: { input } },
+  );
+  expect(response.errors).toBeUndefined();
+  return response.data!.createIntelligenceProvider.id;
+}
+
+function callLlm(input: Record<string, unknown>, token?: string) {
+  return t.graphql<{ callLlm: Result }>(`mutation($input: CallLlmInput!) { callLlm(input: $input) { ${RESULT} } }`, {
+    variables: { input },
+    token,
+  });
+}
+
+const usageRows = () =>
+  t.db.sql<{ provider: string; model: string; input_tokens: number | null; output_tokens: number | null; cost: string | null; status: string; error_class: string | null; streamed: boolean; attempts: number }>(
+    'select * from specs.usage_records order by created_at',
+  );
+
+describe('routing', () => {
+  it('falls back to the local provider, which refuses free-form prompts', async () => {
+    const response = await callLlm({ prompt: 'hello' });
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(/local provider/);
+    expect(await usageRows()).toHaveLength(0);
+  });
+
+  it('uses the active configuration, with its key, model and base URL', async () => {
+    await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o' }, apiKey: CONFIG_KEY, isActive: true });
+    const response = await callLlm({ prompt: 'Say hi', system: 'Be brief.', maxTokens: 50, temperature: 0.5 });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.callLlm).toMatchObject({ text: 'Hello from the fake provider.', provider: 'OPENAI', model: 'gpt-4o', inputTokens: 12, outputTokens: 7, tokensUsed: 19, costKnown: true });
+    const request = fakes.openai.requests.at(-1)!;
+    expect(request.headers.authorization).toBe(`Bearer ${CONFIG_KEY}`);
+    expect(request.body).toMatchObject({ model: 'gpt-4o', max_completion_tokens: 50, temperature: 0.5 });
+  });
+
+  it('serves an explicitly named kind by the active configuration of that kind, else the newest of that kind', async () => {
+    await configure({ name: 'claude-old', provider: 'CLAUDE', config: { baseUrl: 'http://127.0.0.1:9' }, apiKey: 'old-claude-key' });
+    await configure({ name: 'claude-new', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE }, apiKey: 'new-claude-key' });
+    await configure({ name: 'openai-active', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
+    const response = await callLlm({ prompt: 'hi', provider: 'CLAUDE' });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.callLlm.provider).toBe('CLAUDE');
+    const claudeRequest = fakes.claude.requests.at(-1)!;
+    expect(claudeRequest.headers.authorization ?? claudeRequest.headers['x-api-key']).toMatch(/new-claude-key$/);
+    expect(fakes.openai.requests).toHaveLength(0);
+  });
+
+  it('takes the key from the environment when the configuration has none', async () => {
+    await configure({ name: 'no-key', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, isActive: true });
+    expect((await callLlm({ prompt: 'hi' })).errors).toBeUndefined();
+    expect(fakes.openai.requests.at(-1)?.headers.authorization).toBe(`Bearer ${ENV_KEY}`);
+  });
+
+  it('asks for a key with API_KEY_REQUIRED when none is found, and calls nothing', async () => {
+    await configure({ name: 'mistral', provider: 'MISTRAL', config: { baseUrl: fakes.baseUrls.MISTRAL }, isActive: true });
+    const response = await callLlm({ prompt: 'hi' });
+    expect(response.errors?.[0]?.extensions?.code).toBe('API_KEY_REQUIRED');
+    expect(fakes.mistral.requests).toHaveLength(0);
+  });
+
+  it('refuses a model the provider does not have, and accepts any model where the provider allows it', async () => {
+    await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
+    const unknown = await callLlm({ prompt: 'hi', model: 'gpt-imaginary' });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await configure({ name: 'ollama', provider: 'OLLAMA', config: { host: fakes.baseUrls.OLLAMA } });
+    const custom = await callLlm({ prompt: 'hi', provider: 'OLLAMA', model: 'my-finetune:7b' });
+    expect(custom.errors).toBeUndefined();
+    expect(custom.data?.callLlm.model).toBe('my-finetune:7b');
+  });
+
+  it('reports a project it cannot find as NOT_FOUND', async () => {
+    const response = await callLlm({ prompt: 'hi', projectId: '00000000-0000-4000-8000-000000000000' });
+    expect(response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it.each(['OPENAI', 'CLAUDE', 'GEMINI', 'COPILOT', 'GROK', 'OLLAMA', 'MISTRAL'] as const)('calls %s end to end', async (kind) => {
+    await configure({ name: kind, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-for-${kind}`, isActive: true });
+    const response = await callLlm({ prompt: 'Say hi' });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.callLlm).toMatchObject({ text: 'Hello from the fake provider.', provider: kind, inputTokens: 12, outputTokens: 7 });
+    expect(await usageRows()).toHaveLength(1);
+  });
+});
+
+describe('usage records', () => {
+  beforeEach(async () => {
+    await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
+  });
+
+  it('records one row per successful call with the exact cost at catalogue prices', async () => {
+    const response = await callLlm({ prompt: 'hi' });
+    const rows = await usageRows();
+    expect(rows).toHaveLength(1);
+    // gpt-4o-mini: 12 x 0.00015 / 1k + 7 x 0.0006 / 1k = 0.0000018 + 0.0000042
+    expect(rows[0]).toMatchObject({ provider: 'OPENAI', model: 'gpt-4o-mini', input_tokens: 12, output_tokens: 7, status: 'SUCCEEDED', streamed: false, attempts: 1 });
+    expect(rows[0]?.cost).toBe(response.data?.callLlm.cost);
+    expect(rows[0]?.cost).toBe('0.00000600');
+  });
+
+  it('counts a 429 retried into a success as one row, honouring Retry-After', async () => {
+    fakes.openai.failNext({ status: 429, headers: { 'retry-after': '0' }, body: { error: { message: 'Rate limit reached', type: 'rate_limit' } } });
+    const response = await callLlm({ prompt: 'hi' });
+    expect(response.errors).toBeUndefined();
+    expect(fakes.openai.requests).toHaveLength(2);
+    const rows = await usageRows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it('records a failed call once and reports RATE_LIMITED or PROVIDER_ERROR without the key', async () => {
+    const limited = { status: 429, headers: { 'retry-after': '3600' }, body: { error: { message: 'Slow down', type: 'rate_limit' } } };
+    fakes.openai.failNext(limited);
+    const rateLimited = await callLlm({ prompt: 'hi' });
+    expect(rateLimited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+    fakes.openai.failNext(...Array.from({ length: 3 }, () => ({ status: 500, body: { error: { message: 'boom' } } })));
+    const failed = await callLlm({ prompt: 'hi' });
+    expect(failed.errors?.[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+
+    fakes.openai.failNext({ status: 401, body: { error: { message: `Incorrect API key provided: ${CONFIG_KEY}` } } });
+    const rejected = await callLlm({ prompt: 'hi' });
+    expect(rejected.errors?.[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+    expect(JSON.stringify([rateLimited, failed, rejected])).not.toContain(CONFIG_KEY);
+    expect(t.logs.join('\n')).not.toContain(CONFIG_KEY);
+
+    const rows = await usageRows();
+    expect(rows.map((row) => [row.status, row.error_class, row.attempts])).toEqual([
+      ['FAILED', 'RATE_LIMITED', 1],
+      ['FAILED', 'PROVIDER_ERROR', 3],
+      ['FAILED', 'API_KEY_REJECTED', 1],
+    ]);
+    expect(rows.every((row) => row.cost === null && row.input_tokens === null)).toBe(true);
+  });
+
+  it('keeps tokens and cost null when the provider reports no usage', async () => {
+    fakes.openai.script({ usage: null });
+    const response = await callLlm({ prompt: 'hi' });
+    expect(response.data?.callLlm).toMatchObject({ inputTokens: null, outputTokens: null, tokensUsed: null, costKnown: false });
+    const rows = await usageRows();
+    expect(rows[0]).toMatchObject({ input_tokens: null, output_tokens: null, cost: null });
+  });
+});
