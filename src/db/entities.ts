@@ -2,6 +2,8 @@ import { AccessTokenSchema } from '../modules/auth/access-token.entity.ts';
 import { UserSchema } from '../modules/auth/user.entity.ts';
 import { IntelligenceProviderSchema } from '../modules/providers/intelligence-provider.entity.ts';
 import { UsageRecordSchema } from '../modules/usage/usage-record.entity.ts';
+import { UsageDailySchema } from '../modules/usage/usage-daily.entity.ts';
+import { ApiKeySchema } from '../modules/keys/api-key.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
-export const entities = [UserSchema, AccessTokenSchema, IntelligenceProviderSchema, UsageRecordSchema];
+export const entities = [UserSchema, AccessTokenSchema, IntelligenceProviderSchema, UsageRecordSchema, UsageDailySchema, ApiKeySchema];

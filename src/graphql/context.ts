@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
 import { AuthService, type Viewer } from '../modules/auth/auth.service.ts';
 import { CallsService } from '../modules/calls/calls.service.ts';
+import { KeysService, keyKindOf } from '../modules/keys/keys.service.ts';
 import { ProvidersService } from '../modules/providers/providers.service.ts';
 import { UsageService } from '../modules/usage/usage.service.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -22,6 +23,7 @@ export interface Services {
   providers: ProvidersService;
   usage: UsageService;
   calls: CallsService;
+  keys: KeysService;
 }
 
 export interface Context {
@@ -43,13 +45,17 @@ export interface SignedInContext extends Context {
 export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox'>): Services {
   const providers = new ProvidersService(em, deps.secretBox);
   const usage = new UsageService(em);
+  const keys = new KeysService(em, deps.secretBox);
   const calls = new CallsService(em, {
     providers,
     usage,
     environmentKeys: deps.config.providerKeys,
-    userKey: async () => null,
+    userKey: (userId, kind) => {
+      const keyKind = keyKindOf(kind);
+      return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
+    },
   });
-  return { auth: new AuthService(em), providers, usage, calls };
+  return { auth: new AuthService(em), providers, usage, calls, keys };
 }
 
 /** Builds the context from an Authorization value: the same for HTTP, SSE and WebSocket. */

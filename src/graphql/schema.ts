@@ -4,6 +4,8 @@ import './system.schema.ts';
 import '../modules/auth/auth.schema.ts';
 import '../modules/providers/providers.schema.ts';
 import '../modules/calls/calls.schema.ts';
+import '../modules/keys/keys.schema.ts';
+import '../modules/usage/usage.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

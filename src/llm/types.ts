@@ -54,6 +54,12 @@ export interface LlmDriver {
   readonly kind: ProviderKind;
   readonly defaultModel: string;
   readonly requiresApiKey: boolean;
+  /** Rejects with a ProviderCallError only. Aborting `signal` aborts the upstream request. */
   generate(request: GenerateRequest, settings: DriverSettings, signal: AbortSignal): Promise<GenerateResult>;
+  /**
+   * Ends with exactly one `finish` or `error` part and never throws while iterated (the local
+   * driver refuses at the call instead). Aborting `signal`, or stopping the iteration early,
+   * aborts the upstream request.
+   */
   stream(request: GenerateRequest, settings: DriverSettings, signal: AbortSignal): AsyncIterable<StreamPart>;
 }

@@ -2,9 +2,10 @@ import { defaultModel } from '../catalogue.ts';
 import { requireApiKey } from '../driver-support.ts';
 import { createOpenAiCompatibleDriver } from '../openai-compatible/openai-compatible.driver.ts';
 import type { LlmDriver } from '../types.ts';
-import { type CopilotTokenSource, createCopilotTokenSource, DEFAULT_TOKEN_URL } from './copilot-token.ts';
+import { type CopilotTokenSource, createCopilotTokenSource, DEFAULT_TOKEN_URL } from './copilot.token.ts';
 import { COPILOT_CLIENT_HEADERS } from './copilot.headers.ts';
 
+// Copilot's chat API has no version segment: requests go to {root}/chat/completions.
 const DEFAULT_BASE_URL = 'https://api.githubcopilot.com';
 
 /** `settings.apiKey` is the stored GitHub token; each driver instance keeps its own token cache. */

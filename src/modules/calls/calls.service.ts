@@ -10,6 +10,7 @@ import type { IntelligenceProvider } from '../providers/intelligence-provider.en
 import { endpointOf, type ProviderConfig } from '../providers/provider-config.ts';
 import type { ProvidersService } from '../providers/providers.service.ts';
 import type { UsageService } from '../usage/usage.service.ts';
+import { SecretDecryptionError } from '../../security/secret-box.ts';
 
 export interface CallInput {
   prompt: string;
@@ -225,9 +226,11 @@ export class CallsService {
   }
 
   private async resolveKey(caller: Caller | null, kind: ProviderKind, configuration: IntelligenceProvider | null): Promise<string> {
-    const own = caller ? await this.deps.userKey(caller.userId, kind) : null;
+    const own = caller ? await unsealed(() => this.deps.userKey(caller.userId, kind), 'Your stored key for this provider') : null;
     if (own) return own;
-    const configured = configuration ? await this.deps.providers.apiKeyOf(configuration) : null;
+    const configured = configuration
+      ? await unsealed(() => this.deps.providers.apiKeyOf(configuration), `The key of configuration "${configuration.name}"`)
+      : null;
     if (configured) return configured;
     const fromEnvironment = this.deps.environmentKeys[kind];
     if (fromEnvironment) return fromEnvironment;
@@ -292,6 +295,18 @@ export class CallsService {
       attempts,
       errorClass: error instanceof ProviderCallError ? error.code : 'INTERNAL',
     });
+  }
+}
+
+/** A secret that fails its integrity check is reported plainly (and never used), not masked. */
+async function unsealed(read: () => Promise<string | null>, what: string): Promise<string | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) {
+      throw new AppError('INTERNAL_SERVER_ERROR', `${what} failed its integrity check and was not used; add it again.`);
+    }
+    throw error;
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, badInput } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
-import { UsageRecordSchema } from './usage-record.entity.ts';
+import { type UsageRecord, UsageRecordSchema } from './usage-record.entity.ts';
 
 export interface UsageEntry {
   userId: string;
@@ -16,7 +17,72 @@ export interface UsageEntry {
   errorClass: string | null;
   streamed: boolean;
   attempts: number;
+  /** When the call happened; now by default. */
+  at?: Date;
 }
+
+/** What a summary covers; `userIds` null means every user (admins only: the caller decides). */
+export interface UsageScope {
+  userIds: string[] | null;
+  projectIds?: string[] | null;
+  provider?: ProviderKind | null;
+  model?: string | null;
+  /** Inclusive. */
+  from?: Date | null;
+  /** Exclusive. */
+  to?: Date | null;
+}
+
+export interface UsageBucket {
+  key: string;
+  calls: number;
+  tokens: number;
+  cost: string;
+}
+
+export interface UsageSummary {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  totalCost: string;
+  unknownCostCalls: number;
+  byProvider: UsageBucket[];
+  byModel: UsageBucket[];
+  byDay: UsageBucket[];
+}
+
+export interface UsageFilter {
+  projectId?: string | null;
+  userId?: string | null;
+  provider?: ProviderKind | null;
+  model?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface UsageViewer {
+  id: string;
+  role: 'ADMIN' | 'MEMBER';
+}
+
+/** Members read their own usage; admins anyone's (everyone's when no user is named). */
+export function usageScope(viewer: UsageViewer, filter: UsageFilter = {}): UsageScope {
+  if (filter.userId && filter.userId !== viewer.id && viewer.role !== 'ADMIN') {
+    throw new AppError('FORBIDDEN', "Only admins may read another user's usage.");
+  }
+  if (filter.from && filter.to && filter.to < filter.from) throw badInput('to must not be before from.', { field: 'to' });
+  return {
+    userIds: filter.userId ? [filter.userId] : viewer.role === 'ADMIN' ? null : [viewer.id],
+    projectIds: filter.projectId ? [filter.projectId] : null,
+    provider: filter.provider ?? null,
+    model: filter.model ?? null,
+    from: filter.from ?? null,
+    to: filter.to ?? null,
+  };
+}
+
+const DAY_MS = 86_400_000;
 
 export class UsageService {
   private readonly em: EntityManager;
@@ -25,24 +91,206 @@ export class UsageService {
     this.em = em;
   }
 
-  /** Writes one usage row, in the caller's transaction when there is one. */
+  /** Writes one usage row and folds it into the daily rollup, in one transaction. */
   async record(entry: UsageEntry): Promise<void> {
-    // A native insert: usage rows are write-once, and the identity map has no use for them.
-    await this.em.insert(UsageRecordSchema, {
-      id: randomUUID(),
-      user: entry.userId,
-      projectId: entry.projectId,
-      provider: entry.provider,
-      model: entry.model.slice(0, 200),
-      inputTokens: entry.inputTokens,
-      outputTokens: entry.outputTokens,
-      cost: entry.cost,
-      latencyMs: entry.latencyMs,
-      status: entry.status,
-      errorClass: entry.errorClass?.slice(0, 40) ?? null,
-      streamed: entry.streamed,
-      attempts: entry.attempts,
-      createdAt: new Date(),
+    const createdAt = entry.at ?? new Date();
+    const model = entry.model.slice(0, 200);
+    await this.em.transactional(async (em) => {
+      await em.insert(UsageRecordSchema, {
+        id: randomUUID(),
+        user: entry.userId,
+        projectId: entry.projectId,
+        provider: entry.provider,
+        model,
+        inputTokens: entry.inputTokens,
+        outputTokens: entry.outputTokens,
+        cost: entry.cost,
+        latencyMs: entry.latencyMs,
+        status: entry.status,
+        errorClass: entry.errorClass?.slice(0, 40) ?? null,
+        streamed: entry.streamed,
+        attempts: entry.attempts,
+        createdAt,
+      });
+      await em.execute(
+        `insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         values ((?::timestamptz at time zone 'UTC')::date, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+         on conflict (day, user_id, project_id, provider, model) do update set
+           calls = d.calls + 1,
+           input_tokens = d.input_tokens + excluded.input_tokens,
+           output_tokens = d.output_tokens + excluded.output_tokens,
+           cost = d.cost + excluded.cost,
+           unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`,
+        [
+          createdAt.toISOString(),
+          entry.userId,
+          entry.projectId,
+          entry.provider,
+          model,
+          entry.inputTokens ?? 0,
+          entry.outputTokens ?? 0,
+          entry.cost ?? '0',
+          entry.cost === null ? 1 : 0,
+        ],
+      );
     });
   }
+
+  /** Raw usage rows, newest first, keyset-paginated on (created_at, id). */
+  async records(scope: UsageScope, first: number, after: { createdAt: Date; id: string } | null): Promise<UsageRecord[]> {
+    return this.em.find(
+      UsageRecordSchema,
+      {
+        ...(scope.userIds ? { user: { $in: scope.userIds } } : {}),
+        ...(scope.projectIds ? { projectId: { $in: scope.projectIds } } : {}),
+        ...(scope.provider ? { provider: scope.provider } : {}),
+        ...(scope.model ? { model: scope.model } : {}),
+        ...(scope.from || scope.to ? { createdAt: { ...(scope.from ? { $gte: scope.from } : {}), ...(scope.to ? { $lt: scope.to } : {}) } } : {}),
+        ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+      },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
+    );
+  }
+
+  /**
+   * Totals and buckets, summed exactly in SQL (numeric). Whole UTC days come from the rollup; the partial
+   * days at either end of a [from, to) range come from the raw rows.
+   */
+  async summary(scope: UsageScope): Promise<UsageSummary> {
+    const parts: string[] = [];
+    const values: unknown[] = [];
+    const filters = (table: 'd' | 'r') => {
+      const clauses: string[] = [];
+      if (scope.userIds) {
+        clauses.push(`${table}.user_id in (?)`);
+        values.push(scope.userIds);
+      }
+      if (scope.projectIds) {
+        clauses.push(`${table}.project_id in (?)`);
+        values.push(scope.projectIds);
+      }
+      if (scope.provider) {
+        clauses.push(`${table}.provider = ?`);
+        values.push(scope.provider);
+      }
+      if (scope.model) {
+        clauses.push(`${table}.model = ?`);
+        values.push(scope.model);
+      }
+      return clauses;
+    };
+    const rollup = (fromDay: Date | null, toDay: Date | null) => {
+      const clauses = filters('d');
+      if (fromDay) {
+        clauses.push('d.day >= ?::date');
+        values.push(isoDay(fromDay));
+      }
+      if (toDay) {
+        clauses.push('d.day < ?::date');
+        values.push(isoDay(toDay));
+      }
+      parts.push(
+        `select d.provider, d.model, d.day, d.calls, d.input_tokens, d.output_tokens, d.cost, d.unknown_cost_calls
+         from specs.usage_daily d ${where(clauses)}`,
+      );
+    };
+    const raw = (from: Date, to: Date) => {
+      const clauses = filters('r');
+      clauses.push('r.created_at >= ?', 'r.created_at < ?');
+      values.push(from.toISOString(), to.toISOString());
+      parts.push(
+        `select r.provider, r.model, (r.created_at at time zone 'UTC')::date as day, 1 as calls,
+                coalesce(r.input_tokens, 0) as input_tokens, coalesce(r.output_tokens, 0) as output_tokens,
+                coalesce(r.cost, 0) as cost, case when r.cost is null then 1 else 0 end as unknown_cost_calls
+         from specs.usage_records r ${where(clauses)}`,
+      );
+    };
+
+    const from = scope.from ?? null;
+    const to = scope.to ?? null;
+    if (from && to && to <= from) return emptySummary();
+    const firstWholeDay = from ? ceilDay(from) : null;
+    const endWholeDays = to ? floorDay(to) : null;
+    if (firstWholeDay && endWholeDays && endWholeDays <= firstWholeDay) {
+      raw(from!, to!);
+    } else {
+      rollup(firstWholeDay, endWholeDays);
+      if (from && firstWholeDay && from < firstWholeDay) raw(from, firstWholeDay);
+      if (to && endWholeDays && endWholeDays < to) raw(endWholeDays, to);
+    }
+
+    const rows = await this.em.execute<SummaryRow[]>(
+      `with u as (${parts.join(' union all ')})
+       select grouping(provider) as gp, grouping(model) as gm, grouping(day) as gd,
+              provider, model, to_char(day, 'YYYY-MM-DD') as day,
+              coalesce(sum(calls), 0)::text as calls,
+              coalesce(sum(input_tokens), 0)::text as input_tokens,
+              coalesce(sum(output_tokens), 0)::text as output_tokens,
+              coalesce(sum(cost), 0)::numeric(24, 8)::text as cost,
+              coalesce(sum(unknown_cost_calls), 0)::text as unknown_cost_calls
+       from u
+       group by grouping sets ((), (provider), (model), (day))
+       order by 1, 2, 3, 4, 5, 6`,
+      values,
+    );
+    return toSummary(rows);
+  }
+}
+
+interface SummaryRow {
+  gp: number;
+  gm: number;
+  gd: number;
+  provider: string | null;
+  model: string | null;
+  day: string | null;
+  calls: string;
+  input_tokens: string;
+  output_tokens: string;
+  cost: string;
+  unknown_cost_calls: string;
+}
+
+function where(clauses: string[]): string {
+  return clauses.length ? `where ${clauses.join(' and ')}` : '';
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function floorDay(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS);
+}
+
+function ceilDay(date: Date): Date {
+  return new Date(Math.ceil(date.getTime() / DAY_MS) * DAY_MS);
+}
+
+function emptySummary(): UsageSummary {
+  return { calls: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, totalCost: '0.00000000', unknownCostCalls: 0, byProvider: [], byModel: [], byDay: [] };
+}
+
+function toSummary(rows: SummaryRow[]): UsageSummary {
+  const summary = emptySummary();
+  const bucket = (row: SummaryRow, key: string): UsageBucket => ({
+    key,
+    calls: Number(row.calls),
+    tokens: Number(row.input_tokens) + Number(row.output_tokens),
+    cost: row.cost,
+  });
+  for (const row of rows) {
+    const [gp, gm, gd] = [Number(row.gp), Number(row.gm), Number(row.gd)];
+    if (gp && gm && gd) {
+      summary.calls = Number(row.calls);
+      summary.inputTokens = Number(row.input_tokens);
+      summary.outputTokens = Number(row.output_tokens);
+      summary.totalTokens = summary.inputTokens + summary.outputTokens;
+      summary.totalCost = row.cost;
+      summary.unknownCostCalls = Number(row.unknown_cost_calls);
+    } else if (!gp && row.provider !== null) summary.byProvider.push(bucket(row, row.provider));
+    else if (!gm && row.model !== null) summary.byModel.push(bucket(row, row.model));
+    else if (!gd && row.day !== null) summary.byDay.push(bucket(row, row.day));
+  }
+  return summary;
 }

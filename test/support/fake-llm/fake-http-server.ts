@@ -165,6 +165,8 @@ export async function startFakeHttpServer(routes: readonly Route[]): Promise<Fak
     }
     const playStream = async (frames: StreamFrames): Promise<void> => {
       response.writeHead(200, { 'content-type': frames.contentType, 'cache-control': 'no-cache' });
+      // Headers go out at once, as a real server's do, before the first frame is ready.
+      response.flushHeaders();
       const write = async (frame: string): Promise<boolean> => {
         if (current.frameDelayMs > 0) await sleep(current.frameDelayMs);
         if (response.destroyed) return false;

@@ -1,0 +1,103 @@
+import { builder } from '../../graphql/builder.ts';
+import { badInput } from '../../errors.ts';
+import { ProviderKindEnum } from '../providers/providers.schema.ts';
+import type { UsageRecord } from './usage-record.entity.ts';
+import { type UsageBucket, type UsageSummary, usageScope } from './usage.service.ts';
+
+const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
+  fields: (t) => ({
+    key: t.exposeString('key', { description: 'A ProviderKind (OPENAI), a model id, or a UTC day (YYYY-MM-DD).' }),
+    calls: t.exposeInt('calls'),
+    tokens: t.expose('tokens', { type: 'SafeInt' }),
+    cost: t.expose('cost', { type: 'Decimal' }),
+  }),
+});
+
+export const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').implement({
+  description: 'Usage summed exactly. Tokens a provider did not report and costs that are unknown are left out of the sums.',
+  fields: (t) => ({
+    calls: t.exposeInt('calls'),
+    inputTokens: t.expose('inputTokens', { type: 'SafeInt' }),
+    outputTokens: t.expose('outputTokens', { type: 'SafeInt' }),
+    totalTokens: t.expose('totalTokens', { type: 'SafeInt' }),
+    totalCost: t.expose('totalCost', { type: 'Decimal' }),
+    unknownCostCalls: t.exposeInt('unknownCostCalls', { description: 'Calls whose cost could not be known.' }),
+    byProvider: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byProvider }),
+    byModel: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byModel }),
+    byDay: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byDay }),
+  }),
+});
+
+const UsageRecordRef = builder.objectRef<UsageRecord>('UsageRecord').implement({
+  description: 'One provider call.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    userId: t.id({ resolve: (record) => record.user.id }),
+    projectId: t.id({ nullable: true, resolve: (record) => record.projectId ?? null }),
+    provider: t.field({ type: ProviderKindEnum, resolve: (record) => record.provider }),
+    model: t.exposeString('model'),
+    inputTokens: t.int({ nullable: true, resolve: (record) => record.inputTokens ?? null }),
+    outputTokens: t.int({ nullable: true, resolve: (record) => record.outputTokens ?? null }),
+    cost: t.field({ type: 'Decimal', nullable: true, resolve: (record) => record.cost ?? null }),
+    latencyMs: t.exposeInt('latencyMs'),
+    status: t.exposeString('status'),
+    errorClass: t.string({ nullable: true, resolve: (record) => record.errorClass ?? null }),
+    streamed: t.exposeBoolean('streamed'),
+  }),
+});
+
+const UsageFilterInput = builder.inputType('UsageFilter', {
+  fields: (t) => ({
+    projectId: t.id(),
+    userId: t.id({ description: "Another user's id: admins only." }),
+    provider: t.field({ type: ProviderKindEnum }),
+    model: t.string(),
+    from: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    to: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+type FilterArg = typeof UsageFilterInput.$inferInput | null | undefined;
+const toFilter = (filter: FilterArg) => ({
+  ...filter,
+  projectId: filter?.projectId ? String(filter.projectId) : null,
+  userId: filter?.userId ? String(filter.userId) : null,
+});
+
+function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | null {
+  if (!cursor) return null;
+  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(time ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after is not a cursor from this connection.', { field: 'after' });
+  return { createdAt, id };
+}
+
+const encodeCursor = (record: UsageRecord) => Buffer.from(`${record.createdAt.toISOString()}|${record.id}`).toString('base64url');
+
+builder.queryFields((t) => ({
+  usage: t.withAuth({ signedIn: true }).field({
+    type: UsageSummaryRef,
+    args: { filter: t.arg({ type: UsageFilterInput }) },
+    resolve: (_root, { filter }, { services, viewer }) => services.usage.summary(usageScope(viewer, toFilter(filter))),
+  }),
+  usageRecords: t.withAuth({ signedIn: true }).connection({
+    type: UsageRecordRef,
+    description: 'Usage rows, newest first.',
+    args: { filter: t.arg({ type: UsageFilterInput }) },
+    resolve: async (_root, { filter, first, after }, { services, viewer }) => {
+      const limit = Math.min(Math.max(first ?? 50, 1), 500);
+      const rows = await services.usage.records(usageScope(viewer, toFilter(filter)), limit + 1, decodeCursor(after));
+      const page = rows.slice(0, limit);
+      return {
+        edges: page.map((node) => ({ node, cursor: encodeCursor(node) })),
+        pageInfo: {
+          hasNextPage: rows.length > limit,
+          hasPreviousPage: Boolean(after),
+          startCursor: page[0] ? encodeCursor(page[0]) : null,
+          endCursor: page.at(-1) ? encodeCursor(page.at(-1)!) : null,
+        },
+      };
+    },
+  }),
+}));

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeCost } from '../../src/llm/catalogue.ts';
+import type { ProviderKind } from '../../src/llm/types.ts';
+import { type UsageEntry, UsageService } from '../../src/modules/usage/usage.service.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+
+let t: TestApp;
+let alice: { id: string; token: string };
+let bob: { id: string; token: string };
+
+beforeAll(async () => {
+  t = await createTestApp();
+  alice = await t.createUser('usage-alice@example.com');
+  bob = await t.createUser('usage-bob@example.com');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const service = () => new UsageService(t.db.orm.em.fork());
+
+function entry(userId: string, overrides: Partial<UsageEntry> = {}): UsageEntry {
+  return {
+    userId,
+    projectId: null,
+    provider: 'OPENAI',
+    model: 'gpt-4o-mini',
+    inputTokens: 100,
+    outputTokens: 50,
+    cost: computeCost('OPENAI', 'gpt-4o-mini', { inputTokens: 100, outputTokens: 50 }),
+    latencyMs: 10,
+    status: 'SUCCEEDED',
+    errorClass: null,
+    streamed: false,
+    attempts: 1,
+    ...overrides,
+  };
+}
+
+/** Decimal strings with 8 places, summed as integers of 1e-8: arbitrary precision, no floats. */
+const sumExact = (values: string[]) => {
+  const total = values.reduce((sum, value) => sum + BigInt(value.replace('.', '')), 0n);
+  const text = total.toString().padStart(9, '0');
+  return `${text.slice(0, -8)}.${text.slice(-8)}`;
+};
+
+type Summary = {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  totalCost: string;
+  unknownCostCalls: number;
+  byProvider: { key: string; calls: number; tokens: number; cost: string }[];
+  byModel: { key: string; calls: number; tokens: number; cost: string }[];
+  byDay: { key: string; calls: number; tokens: number; cost: string }[];
+};
+const SUMMARY = 'calls inputTokens outputTokens totalTokens totalCost unknownCostCalls byProvider { key calls tokens cost } byModel { key calls tokens cost } byDay { key calls tokens cost }';
+
+function usage(filter: Record<string, unknown>, token: string) {
+  return t.graphql<{ usage: Summary }>(`query($filter: UsageFilter) { usage(filter: $filter) { ${SUMMARY} } }`, { variables: { filter }, token });
+}
+
+describe('usage summaries', () => {
+  it('sums thousands of small costs exactly, as arbitrary-precision arithmetic does', async () => {
+    const user = await t.createUser('usage-exact@example.com');
+    const costs: string[] = [];
+    let input = 0;
+    let output = 0;
+    for (let i = 0; i < 2000; i += 1) {
+      const inputTokens = 1 + ((i * 7919) % 997);
+      const outputTokens = 1 + ((i * 104729) % 331);
+      const cost = computeCost('OPENAI', 'gpt-4o-mini', { inputTokens, outputTokens })!;
+      costs.push(cost);
+      input += inputTokens;
+      output += outputTokens;
+      await service().record(entry(user.id, { inputTokens, outputTokens, cost }));
+    }
+    const response = await usage({}, user.token);
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.usage).toMatchObject({ calls: 2000, inputTokens: input, outputTokens: output, totalTokens: input + output, totalCost: sumExact(costs) });
+    // A float sum drifts from the exact one; ours must not.
+    expect(response.data?.usage.totalCost).toBe(sumExact(costs));
+  });
+
+  it('keeps the daily rollup equal to the raw rows after random inserts', async () => {
+    const user = await t.createUser('usage-rollup@example.com');
+    const kinds: ProviderKind[] = ['OPENAI', 'CLAUDE', 'GEMINI'];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 300; i += 1) {
+      const provider = kinds[Math.floor(random() * kinds.length)]!;
+      const known = random() > 0.2;
+      const at = new Date(Date.UTC(2026, 10, 1 + Math.floor(random() * 5), Math.floor(random() * 24), Math.floor(random() * 60)));
+      await service().record(
+        entry(user.id, {
+          provider,
+          model: `${provider.toLowerCase()}-model`,
+          inputTokens: known ? Math.floor(random() * 1000) : null,
+          outputTokens: known ? Math.floor(random() * 500) : null,
+          cost: known ? `0.${String(Math.floor(random() * 1e8)).padStart(8, '0')}` : null,
+          at,
+        }),
+      );
+    }
+    const raw = await t.db.sql(
+      `select (created_at at time zone 'UTC')::date::text as day, provider, model, count(*)::int as calls,
+              coalesce(sum(input_tokens), 0)::int as input, coalesce(sum(output_tokens), 0)::int as output,
+              coalesce(sum(cost), 0)::numeric(24,8)::text as cost, count(*) filter (where cost is null)::int as unknown
+       from specs.usage_records where user_id = $1 group by 1, 2, 3 order by 1, 2, 3`,
+      [user.id],
+    );
+    const rollup = await t.db.sql(
+      `select day::text, provider, model, calls::int, input_tokens::int as input, output_tokens::int as output, cost::text, unknown_cost_calls::int as unknown
+       from specs.usage_daily where user_id = $1 order by 1, 2, 3`,
+      [user.id],
+    );
+    expect(rollup).toEqual(raw);
+    expect(raw.length).toBeGreaterThan(5);
+  });
+
+  it('filters by provider, model and an exact time range cutting through days', async () => {
+    const user = await t.createUser('usage-range@example.com');
+    const at = (iso: string) => new Date(iso);
+    await service().record(entry(user.id, { at: at('2026-10-01T23:00:00Z'), cost: '0.10000000' }));
+    await service().record(entry(user.id, { at: at('2026-10-02T01:00:00Z'), cost: '0.20000000' }));
+    await service().record(entry(user.id, { at: at('2026-10-02T12:00:00Z'), cost: '0.30000000', provider: 'CLAUDE', model: 'claude-sonnet-4-20250514' }));
+    await service().record(entry(user.id, { at: at('2026-10-03T09:00:00Z'), cost: '0.40000000' }));
+    await service().record(entry(user.id, { at: at('2026-10-04T10:00:00Z'), cost: null, inputTokens: null, outputTokens: null }));
+
+    const all = (await usage({}, user.token)).data!.usage;
+    expect(all).toMatchObject({ calls: 5, totalCost: '1.00000000', unknownCostCalls: 1 });
+    expect(all.byDay.map((bucket) => [bucket.key, bucket.calls, bucket.cost])).toEqual([
+      ['2026-10-01', 1, '0.10000000'],
+      ['2026-10-02', 2, '0.50000000'],
+      ['2026-10-03', 1, '0.40000000'],
+      ['2026-10-04', 1, '0.00000000'],
+    ]);
+    expect(all.byProvider.map((bucket) => bucket.key)).toEqual(['CLAUDE', 'OPENAI']);
+
+    const window = (await usage({ from: '2026-10-01T23:30:00Z', to: '2026-10-03T09:00:00Z' }, user.token)).data!.usage;
+    expect(window).toMatchObject({ calls: 2, totalCost: '0.50000000' });
+    const sameDay = (await usage({ from: '2026-10-02T00:30:00Z', to: '2026-10-02T02:00:00Z' }, user.token)).data!.usage;
+    expect(sameDay).toMatchObject({ calls: 1, totalCost: '0.20000000' });
+    const wholeDays = (await usage({ from: '2026-10-02T00:00:00Z', to: '2026-10-04T00:00:00Z' }, user.token)).data!.usage;
+    expect(wholeDays).toMatchObject({ calls: 3, totalCost: '0.90000000' });
+    const claude = (await usage({ provider: 'CLAUDE' }, user.token)).data!.usage;
+    expect(claude).toMatchObject({ calls: 1, totalCost: '0.30000000' });
+    const byModel = (await usage({ model: 'gpt-4o-mini' }, user.token)).data!.usage;
+    expect(byModel.calls).toBe(4);
+    const backwards = await usage({ from: '2026-10-03T00:00:00Z', to: '2026-10-02T00:00:00Z' }, user.token);
+    expect(backwards.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('isolation', () => {
+  it('shows members only their own usage and refuses another user id; admins read anyone', async () => {
+    await service().record(entry(alice.id, { cost: '1.00000000' }));
+    await service().record(entry(bob.id, { cost: '2.00000000' }));
+    expect((await usage({}, alice.token)).data?.usage.totalCost).toBe('1.00000000');
+    const peek = await usage({ userId: bob.id }, alice.token);
+    expect(peek.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await usage({ userId: bob.id }, t.adminToken)).data?.usage.totalCost).toBe('2.00000000');
+    const records = await t.graphql<{ usageRecords: { edges: { node: { userId: string } }[] } }>(
+      '{ usageRecords(first: 50) { edges { node { userId } } } }',
+      { token: alice.token },
+    );
+    expect(records.data?.usageRecords.edges.every((edge) => edge.node.userId === alice.id)).toBe(true);
+  });
+
+  it('pages usage records newest first with cursors', async () => {
+    const user = await t.createUser('usage-pages@example.com');
+    for (let i = 0; i < 5; i += 1) await service().record(entry(user.id, { latencyMs: i, at: new Date(Date.UTC(2026, 0, 1, 0, i)) }));
+    type Page = { usageRecords: { edges: { node: { latencyMs: number } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const first = await t.graphql<Page>('{ usageRecords(first: 2) { edges { node { latencyMs } } pageInfo { hasNextPage endCursor } } }', { token: user.token });
+    expect(first.data?.usageRecords.edges.map((edge) => edge.node.latencyMs)).toEqual([4, 3]);
+    const second = await t.graphql<Page>('query($after: String) { usageRecords(first: 3, after: $after) { edges { node { latencyMs } } pageInfo { hasNextPage endCursor } } }', {
+      token: user.token,
+      variables: { after: first.data?.usageRecords.pageInfo.endCursor },
+    });
+    expect(second.data?.usageRecords.edges.map((edge) => edge.node.latencyMs)).toEqual([2, 1, 0]);
+    expect(second.data?.usageRecords.pageInfo.hasNextPage).toBe(false);
+  });
+});
