@@ -1,11 +1,10 @@
 // Process entry: config -> database (embedded or external) -> migrate -> serve; SIGTERM/SIGINT -> stop.
-import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { initOrm, migrate, openDatabase } from './db/database.ts';
 import { EmbeddedPostgresError } from './db/embedded-postgres.ts';
-import { createInProcessPubSub } from './graphql/pubsub.ts';
 import { createLogger } from './logger.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { startRuntime } from './runtime.ts';
 import { loadSecretBox, MasterKeyError } from './security/master-key.ts';
 
 async function main(): Promise<void> {
@@ -19,8 +18,8 @@ async function main(): Promise<void> {
   const applied = await migrate(orm, database.url);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
 
-  const app = buildApp({ orm, config, logger, pubsub: createInProcessPubSub(), secretBox });
-  const port = await app.start(config.port);
+  const runtime = await startRuntime({ config, orm, databaseUrl: database.url, logger, secretBox });
+  const port = await runtime.app.start(config.port);
   const base = config.publicUrl ?? `http://localhost:${port}`;
   if (config.bootstrapAdmin) {
     const token = await new AuthService(orm.em.fork()).bootstrapAdmin();
@@ -41,7 +40,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await app.stop();
+      await runtime.stop();
       await orm.close();
       await database.stop();
       logger.info('stopped');

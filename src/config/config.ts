@@ -39,6 +39,11 @@ const environmentSchema = z.object({
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
   BOOTSTRAP_ADMIN: booleanFlag.optional(),
+  WORKERS: booleanFlag.optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10, 'pg-boss needs at least 10').max(3600).default(30),
+  JOB_MONITOR_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
+  JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(1),
   OPENAI_API_KEY: optionalSecret,
   ANTHROPIC_API_KEY: optionalSecret,
   GEMINI_API_KEY: optionalSecret,
@@ -67,6 +72,7 @@ export interface Config {
   corsOrigins: string[] | undefined;
   limits: { depth: number; aliases: number; tokens: number; requestBytes: number };
   bootstrapAdmin: boolean;
+  jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
   providerKeys: {
     OPENAI: string | undefined;
     CLAUDE: string | undefined;
@@ -118,6 +124,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       requestBytes: env.MAX_REQUEST_BYTES,
     },
     bootstrapAdmin: env.BOOTSTRAP_ADMIN ?? !isProduction,
+    jobs: {
+      workers: env.WORKERS ?? true,
+      concurrency: env.WORKER_CONCURRENCY,
+      heartbeatSeconds: env.JOB_HEARTBEAT_SECONDS,
+      monitorSeconds: env.JOB_MONITOR_SECONDS,
+      retryLimit: env.JOB_RETRY_LIMIT,
+    },
     providerKeys: {
       OPENAI: env.OPENAI_API_KEY,
       CLAUDE: env.ANTHROPIC_API_KEY,

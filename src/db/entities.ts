@@ -4,6 +4,21 @@ import { IntelligenceProviderSchema } from '../modules/providers/intelligence-pr
 import { UsageRecordSchema } from '../modules/usage/usage-record.entity.ts';
 import { UsageDailySchema } from '../modules/usage/usage-daily.entity.ts';
 import { ApiKeySchema } from '../modules/keys/api-key.entity.ts';
+import { IncidentSchema } from '../modules/incidents/incident.entity.ts';
+import { RecommendationSchema } from '../modules/incidents/recommendation.entity.ts';
+import { AnalysisRunSchema } from '../modules/analysis/analysis-run.entity.ts';
+import { AnalysisEventSchema } from '../modules/analysis/analysis-event.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
-export const entities = [UserSchema, AccessTokenSchema, IntelligenceProviderSchema, UsageRecordSchema, UsageDailySchema, ApiKeySchema];
+export const entities = [
+  UserSchema,
+  AccessTokenSchema,
+  IntelligenceProviderSchema,
+  UsageRecordSchema,
+  UsageDailySchema,
+  ApiKeySchema,
+  IncidentSchema,
+  RecommendationSchema,
+  AnalysisRunSchema,
+  AnalysisEventSchema,
+];

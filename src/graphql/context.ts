@@ -1,29 +1,14 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../config/config.ts';
-import type { Logger } from '../logger.ts';
-import { AuthService, type Viewer } from '../modules/auth/auth.service.ts';
-import { CallsService } from '../modules/calls/calls.service.ts';
-import { KeysService, keyKindOf } from '../modules/keys/keys.service.ts';
-import { ProvidersService } from '../modules/providers/providers.service.ts';
-import { UsageService } from '../modules/usage/usage.service.ts';
-import type { SecretBox } from '../security/secret-box.ts';
-import type { PubSub } from './pubsub.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import type { Viewer } from '../modules/auth/auth.service.ts';
+import type { Recommendation } from '../modules/incidents/recommendation.entity.ts';
+import { type AppDeps, createServices, type Services } from '../services.ts';
 
-/** Long-lived dependencies shared by every request. */
-export interface AppDeps {
-  orm: MikroORM;
-  config: Config;
-  logger: Logger;
-  pubsub: PubSub;
-  secretBox: SecretBox;
-}
+export type { AppDeps, Services };
 
-export interface Services {
-  auth: AuthService;
-  providers: ProvidersService;
-  usage: UsageService;
-  calls: CallsService;
-  keys: KeysService;
+/** Per-operation batching of list fields, so a page of N parents costs a constant number of queries. */
+export interface Loaders {
+  recommendationsByIncident: DataLoader<string, Recommendation[]>;
 }
 
 export interface Context {
@@ -33,6 +18,7 @@ export interface Context {
   /** Why a presented token was refused, reported as UNAUTHENTICATED when a field needs a viewer. */
   authProblem: string | null;
   services: Services;
+  loaders: Loaders;
   deps: AppDeps;
   /** Aborted when the HTTP client goes away (yoga's request); absent on WebSocket. */
   request?: Request;
@@ -42,20 +28,10 @@ export interface SignedInContext extends Context {
   viewer: Viewer;
 }
 
-export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox'>): Services {
-  const providers = new ProvidersService(em, deps.secretBox);
-  const usage = new UsageService(em);
-  const keys = new KeysService(em, deps.secretBox);
-  const calls = new CallsService(em, {
-    providers,
-    usage,
-    environmentKeys: deps.config.providerKeys,
-    userKey: (userId, kind) => {
-      const keyKind = keyKindOf(kind);
-      return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
-    },
-  });
-  return { auth: new AuthService(em), providers, usage, calls, keys };
+function createLoaders(services: Services): Loaders {
+  return {
+    recommendationsByIncident: new DataLoader((ids) => services.incidents.recommendationsFor(ids)),
+  };
 }
 
 /** Builds the context from an Authorization value: the same for HTTP, SSE and WebSocket. */
@@ -63,5 +39,5 @@ export async function buildContext(deps: AppDeps, authorization: string | null |
   const em = deps.orm.em.fork();
   const services = createServices(em, deps);
   const authentication = await services.auth.authenticate(authorization);
-  return { em, viewer: authentication.viewer, authProblem: authentication.problem, services, deps };
+  return { em, viewer: authentication.viewer, authProblem: authentication.problem, services, loaders: createLoaders(services), deps };
 }

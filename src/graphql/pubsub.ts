@@ -1,11 +1,47 @@
-import { createPubSub } from 'graphql-yoga';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSubEvent } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+
+/** A run's progress event as it travels between replicas (JSON-safe: dates as ISO strings). */
+export interface AnalysisEventMessage {
+  runId: string;
+  seq: number;
+  stage: string;
+  message: string;
+  progress: number;
+  status: string;
+  delta: string | null;
+  at: string;
+}
 
 /** Channels and payloads of every live event; a module that publishes adds its channel here. */
 export type PubSubChannels = {
-  'ping:tick': [{ seq: number; at: Date }];
+  'analysis:event': [runId: string, event: AnalysisEventMessage];
+  'analysis:cancel': [runId: string, request: { runId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubChannels>>;
+
+export interface PubSubHandle {
+  pubsub: PubSub;
+  close(): Promise<void>;
+}
+
+/** In-process by default; with REDIS_URL, events cross replicas through Redis. */
+export function createPubSubHandle(redisUrl: string | undefined): PubSubHandle {
+  if (!redisUrl) return { pubsub: createPubSub<PubSubChannels>(), close: async () => {} };
+  // Redis needs separate connections to publish and to subscribe.
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const eventTarget = createRedisEventTarget<PubSubEvent<PubSubChannels, keyof PubSubChannels>>({ publishClient, subscribeClient });
+  return {
+    pubsub: createPubSub<PubSubChannels>({ eventTarget }),
+    close: async () => {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}
 
 export function createInProcessPubSub(): PubSub {
   return createPubSub<PubSubChannels>();

@@ -1,11 +1,12 @@
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
-import './system.schema.ts';
 import '../modules/auth/auth.schema.ts';
 import '../modules/providers/providers.schema.ts';
 import '../modules/calls/calls.schema.ts';
 import '../modules/keys/keys.schema.ts';
 import '../modules/usage/usage.schema.ts';
+import '../modules/analysis/analysis.schema.ts';
+import '../modules/incidents/incidents.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { buildApp, type App } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
-import { createInProcessPubSub } from '../../src/graphql/pubsub.ts';
 import { createLogger } from '../../src/logger.ts';
 import { AuthService } from '../../src/modules/auth/auth.service.ts';
 import { parseMasterKeys } from '../../src/security/master-key.ts';
 import { SecretBox } from '../../src/security/secret-box.ts';
+import { startRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A fixed master key for tests (version 1). */
@@ -19,6 +19,7 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
 
 export interface TestApp {
   app: App;
+  runtime: Runtime;
   db: TestDatabase;
   config: Config;
   secretBox: SecretBox;
@@ -34,9 +35,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(environment: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, ...environment });
+export interface TestAppOptions {
+  /** Share another app's database (a second replica), instead of a fresh one; it is not dropped on close. */
+  database?: TestDatabase;
+}
+
+export async function createTestApp(environment: Record<string, string> = {}, appOptions: TestAppOptions = {}): Promise<TestApp> {
+  const db = appOptions.database ?? (await createTestDatabase());
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, JOB_HEARTBEAT_SECONDS: '10', JOB_MONITOR_SECONDS: '1', ...environment });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -46,16 +52,19 @@ export async function createTestApp(environment: Record<string, string> = {}): P
   });
   const logger = createLogger(config.logLevel, sink);
   const secretBox = new SecretBox(parseMasterKeys(config.encryptionKey ?? TEST_MASTER_KEY));
-  const app = buildApp({ orm: db.orm, config, logger, pubsub: createInProcessPubSub(), secretBox });
+  const runtime = await startRuntime({ config, orm: db.orm, databaseUrl: db.url, logger, secretBox });
+  const app = runtime.app;
 
   const createUser = async (email: string, role: 'ADMIN' | 'MEMBER' = 'MEMBER') => {
     const { user, token } = await new AuthService(db.orm.em.fork()).createUser({ email, role });
     return { id: user.id, token };
   };
-  const admin = await createUser('admin@example.com', 'ADMIN');
+  const adminEmail = appOptions.database ? `admin-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com` : 'admin@example.com';
+  const admin = await createUser(adminEmail, 'ADMIN');
 
   return {
     app,
+    runtime,
     db,
     config,
     secretBox,
@@ -77,8 +86,8 @@ export async function createTestApp(environment: Record<string, string> = {}): P
       return { status: response.status, ...body } as GraphQLResponse<never>;
     },
     async close() {
-      await app.stop();
-      await db.drop();
+      await runtime.stop();
+      if (appOptions.database === undefined) await db.drop();
     },
   };
 }

@@ -7,6 +7,8 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { initOrm, migrate } from '../../src/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
+import { startJobQueue } from '../../src/jobs/job-queue.ts';
+import { createLogger } from '../../src/logger.ts';
 import { freePort } from './ports.ts';
 
 declare module 'vitest' {
@@ -35,9 +37,20 @@ export default async function setup(project: TestProject) {
   await admin.connect();
   await admin.query(`drop database if exists ${templateDatabase}`);
   await admin.query(`create database ${templateDatabase}`);
-  const orm = await initOrm(withDatabase(adminUrl, templateDatabase), 2);
-  await migrate(orm, withDatabase(adminUrl, templateDatabase));
+  const templateUrl = withDatabase(adminUrl, templateDatabase);
+  const orm = await initOrm(templateUrl, 2);
+  await migrate(orm, templateUrl);
   await orm.close();
+  // pg-boss installs its own schema on first start: do it once here, so every clone has it.
+  const queue = await startJobQueue({
+    connectionString: templateUrl,
+    logger: createLogger('silent'),
+    heartbeatSeconds: 10,
+    monitorSeconds: 60,
+    retryLimit: 1,
+    concurrency: 1,
+  });
+  await queue.stop();
 
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', templateDatabase);

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { badInput } from '../../errors.ts';
+import { decodeCursor, pageSize, toConnection } from '../../graphql/keyset.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import type { UsageRecord } from './usage-record.entity.ts';
 import { type UsageBucket, type UsageSummary, usageScope } from './usage.service.ts';
@@ -65,16 +65,6 @@ const toFilter = (filter: FilterArg) => ({
   userId: filter?.userId ? String(filter.userId) : null,
 });
 
-function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | null {
-  if (!cursor) return null;
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(time ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after is not a cursor from this connection.', { field: 'after' });
-  return { createdAt, id };
-}
-
-const encodeCursor = (record: UsageRecord) => Buffer.from(`${record.createdAt.toISOString()}|${record.id}`).toString('base64url');
-
 builder.queryFields((t) => ({
   usage: t.withAuth({ signedIn: true }).field({
     type: UsageSummaryRef,
@@ -86,18 +76,9 @@ builder.queryFields((t) => ({
     description: 'Usage rows, newest first.',
     args: { filter: t.arg({ type: UsageFilterInput }) },
     resolve: async (_root, { filter, first, after }, { services, viewer }) => {
-      const limit = Math.min(Math.max(first ?? 50, 1), 500);
+      const limit = pageSize(first, 500);
       const rows = await services.usage.records(usageScope(viewer, toFilter(filter)), limit + 1, decodeCursor(after));
-      const page = rows.slice(0, limit);
-      return {
-        edges: page.map((node) => ({ node, cursor: encodeCursor(node) })),
-        pageInfo: {
-          hasNextPage: rows.length > limit,
-          hasPreviousPage: Boolean(after),
-          startCursor: page[0] ? encodeCursor(page[0]) : null,
-          endCursor: page.at(-1) ? encodeCursor(page.at(-1)!) : null,
-        },
-      };
+      return toConnection(rows, limit, after);
     },
   }),
 }));

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { PRIORITIES, RECOMMENDATION_TYPES, type Priority, type RecommendationDraft, type RecommendationType } from '../../llm/local/incident.types.ts';
+
+export type ParseOutcome = { ok: true; recommendations: RecommendationDraft[] } | { ok: false; reason: string };
+
+const MAX_RECOMMENDATIONS = 10;
+const MAX_ACTIONS = 12;
+
+const text = (max: number) =>
+  z
+    .unknown()
+    .transform((value) => (typeof value === 'string' ? value.trim().slice(0, max) : typeof value === 'number' ? String(value) : ''));
+
+const recommendationSchema = z.object({
+  type: z.unknown().transform((value): RecommendationType => {
+    const upper = typeof value === 'string' ? value.trim().toUpperCase() : '';
+    return (RECOMMENDATION_TYPES as readonly string[]).includes(upper) ? (upper as RecommendationType) : 'GENERAL';
+  }),
+  title: text(300),
+  description: text(4000),
+  priority: z.unknown().transform((value): Priority => {
+    const upper = typeof value === 'string' ? value.trim().toUpperCase() : '';
+    return (PRIORITIES as readonly string[]).includes(upper) ? (upper as Priority) : 'MEDIUM';
+  }),
+  confidence: z.unknown().transform((value) => {
+    const number = typeof value === 'number' ? value : typeof value === 'string' ? Number.parseFloat(value) : Number.NaN;
+    if (!Number.isFinite(number)) return 0.5;
+    // 85 or "85%" mean 0.85.
+    const ratio = number > 1 || (typeof value === 'string' && value.includes('%')) ? number / 100 : number;
+    return Math.min(Math.max(ratio, 0), 1);
+  }),
+  actions: z.unknown().transform((value) => {
+    const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    return list
+      .map((item) => (typeof item === 'string' ? item.trim().slice(0, 1000) : ''))
+      .filter((item) => item.length > 0)
+      .slice(0, MAX_ACTIONS);
+  }),
+});
+
+/** Every balanced JSON array or object in the text, in order, respecting strings. */
+function* jsonCandidates(source: string): Generator<unknown> {
+  for (let start = 0; start < source.length; start += 1) {
+    const open = source[start];
+    if (open !== '[' && open !== '{') continue;
+    const stack: string[] = [];
+    let inString = false;
+    for (let i = start; i < source.length; i += 1) {
+      const character = source[i]!;
+      if (inString) {
+        if (character === '\\') i += 1;
+        else if (character === '"') inString = false;
+        continue;
+      }
+      if (character === '"') inString = true;
+      else if (character === '[' || character === '{') stack.push(character === '[' ? ']' : '}');
+      else if (character === ']' || character === '}') {
+        if (stack.pop() !== character) break;
+        if (stack.length === 0) {
+          try {
+            yield JSON.parse(source.slice(start, i + 1));
+            start = i;
+          } catch {
+            // Not JSON after all (prose in brackets): look further on.
+          }
+          break;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Reads a model's recommendations: a JSON array bare, in code fences or surrounded by prose, or wrapped as
+ * { "recommendations": [...] }. Fields are normalised; entries without a title are dropped.
+ */
+export function parseRecommendations(answer: string): ParseOutcome {
+  let reason = answer.trim() ? 'the answer holds no complete JSON array' : 'the answer was empty';
+  for (const value of jsonCandidates(answer)) {
+    const list = Array.isArray(value)
+      ? value
+      : value && typeof value === 'object' && Array.isArray((value as { recommendations?: unknown }).recommendations)
+        ? (value as { recommendations: unknown[] }).recommendations
+        : null;
+    if (list === null) {
+      reason = 'the JSON is neither an array nor an object with a recommendations array';
+      continue;
+    }
+    const recommendations = list
+      .filter((item): item is Record<string, unknown> => Boolean(item) && typeof item === 'object' && !Array.isArray(item))
+      .map((item) => recommendationSchema.parse(item))
+      .filter((item) => item.title.length > 0)
+      .slice(0, MAX_RECOMMENDATIONS);
+    if (recommendations.length > 0) return { ok: true, recommendations };
+    reason = 'the answer holds no recommendation with a title';
+  }
+  return { ok: false, reason };
+}

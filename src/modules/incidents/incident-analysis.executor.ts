@@ -1,0 +1,139 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError } from '../../errors.ts';
+import { defaultModel, findModel } from '../../llm/catalogue.ts';
+import { analyzeIncidentLocally } from '../../llm/local/incident-rules.ts';
+import type { IncidentInput, RecommendationDraft } from '../../llm/local/incident.types.ts';
+import { providerName } from '../../llm/provider-names.ts';
+import type { ProviderKind } from '../../llm/types.ts';
+import type { Services } from '../../services.ts';
+import { buildIncidentPrompt } from '../analysis/incident-prompt.ts';
+import { parseRecommendations } from '../analysis/recommendation-parser.ts';
+import { RunCancelled, type RunContext, type RunOutcome } from '../analysis/run-context.ts';
+import { IncidentSchema } from './incident.entity.ts';
+import { RecommendationSchema } from './recommendation.entity.ts';
+
+interface Saved extends RecommendationDraft {
+  provider: ProviderKind;
+  model: string;
+  isFallback: boolean;
+}
+
+// The answer's expected size, to turn streamed characters into progress between 0.15 and 0.8.
+const EXPECTED_ANSWER_CHARS = 3000;
+const ANALYSIS_MAX_TOKENS = 2000;
+
+/**
+ * Analyses an incident: the routed provider is asked for recommendations, streamed as the run's deltas;
+ * when no AI provider serves, or its answer fails or cannot be parsed, the local rules answer, with one
+ * fallback recommendation saying why.
+ */
+export async function analyzeIncidentRun(context: RunContext, services: Services): Promise<RunOutcome> {
+  await context.step('preparing', 'Reading the incident', 0.05);
+  const incident = await context.em.findOneOrFail(IncidentSchema, { id: context.run.incident!.id });
+  const input: IncidentInput = {
+    title: incident.title,
+    description: incident.description,
+    severity: incident.severity,
+    service: incident.service ?? null,
+    alerts: incident.alerts ?? null,
+  };
+  const local = analyzeIncidentLocally(input);
+  const localModel = defaultModel('LOCAL');
+  const fromRules = (drafts: RecommendationDraft[]): Saved[] =>
+    drafts.map((draft) => ({ ...draft, provider: 'LOCAL', model: localModel, isFallback: false }));
+
+  const caller = { userId: context.ownerId };
+  const requested = context.run.provider ?? null;
+  let kind: ProviderKind;
+  let model: string;
+  try {
+    const route = await services.calls.route(caller, { prompt: 'incident', provider: requested });
+    kind = route.kind;
+    model = route.model;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return finishWith(context, withFallback(requested ?? 'LOCAL', error.message, fromRules(local)), 'LOCAL', localModel);
+  }
+
+  if (kind === 'LOCAL') {
+    await context.servedBy('LOCAL', localModel);
+    await context.step('analysing', 'Applying the local rules', 0.5);
+    return finishWith(context, fromRules(local), 'LOCAL', localModel);
+  }
+
+  await context.servedBy(kind, model);
+  const prompt = buildIncidentPrompt(input, { contextWindow: findModel(kind, model)?.contextWindow ?? null, maxOutputTokens: ANALYSIS_MAX_TOKENS });
+  await context.step('calling provider', `Asking ${providerName(kind)} (${model})${prompt.truncated ? '; the incident was shortened to fit' : ''}`, 0.15);
+  let text = '';
+  try {
+    for await (const event of services.calls.stream(
+      caller,
+      { prompt: prompt.prompt, system: prompt.system, provider: kind, model, maxTokens: ANALYSIS_MAX_TOKENS },
+      context.signal,
+    )) {
+      if (event.done) break;
+      text += event.delta;
+      await context.delta(event.delta, 0.15 + 0.65 * Math.min(text.length / EXPECTED_ANSWER_CHARS, 1));
+    }
+  } catch (error) {
+    if (context.signal.aborted) throw new RunCancelled('The run was cancelled.');
+    if (!(error instanceof AppError)) throw error;
+    return finishWith(context, withFallback(kind, `${providerName(kind)} failed: ${error.message}`, fromRules(local)), kind, model);
+  }
+
+  await context.step('parsing', 'Reading the recommendations', 0.85);
+  const parsed = parseRecommendations(text);
+  if (!parsed.ok) {
+    return finishWith(context, withFallback(kind, `The answer of ${providerName(kind)} could not be used: ${parsed.reason}`, fromRules(local)), kind, model);
+  }
+  const fromModel: Saved[] = parsed.recommendations.map((draft) => ({ ...draft, provider: kind, model, isFallback: false }));
+  return finishWith(context, fromModel, kind, model);
+}
+
+function withFallback(provider: ProviderKind, reason: string, rules: Saved[]): Saved[] {
+  const fallback: Saved = {
+    type: 'GENERAL',
+    title: 'AI analysis unavailable: local rules used',
+    description: `${reason} The other recommendations come from Agora's local rules.`,
+    priority: 'MEDIUM',
+    confidence: 0,
+    actions: ['Check the provider configuration and key, then run the analysis again.'],
+    provider,
+    model: 'fallback',
+    isFallback: true,
+  };
+  return [fallback, ...rules];
+}
+
+async function finishWith(context: RunContext, recommendations: Saved[], provider: ProviderKind, model: string): Promise<RunOutcome> {
+  await context.step('saving', `Saving ${recommendations.length} recommendation(s)`, 0.95);
+  const incidentId = context.run.incident!.id;
+  const runId = context.run.id;
+  const fallback = recommendations.some((recommendation) => recommendation.isFallback);
+  return {
+    message: fallback ? 'Done, with the local rules as a fallback' : 'Done',
+    result: { recommendations: recommendations.length, provider, model, fallback },
+    save: async (em: EntityManager) => {
+      // One timestamp for the run's recommendations: lists order runs by it, then each run by position.
+      const createdAt = new Date();
+      for (const [position, recommendation] of recommendations.entries()) {
+        em.create(RecommendationSchema, {
+          createdAt,
+          incident: incidentId,
+          run: runId,
+          type: recommendation.type,
+          title: recommendation.title,
+          description: recommendation.description,
+          priority: recommendation.priority,
+          confidence: recommendation.confidence,
+          actions: recommendation.actions,
+          provider: recommendation.provider,
+          model: recommendation.model,
+          isFallback: recommendation.isFallback,
+          position,
+        });
+      }
+      await em.flush();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Everything a running gateway needs around the HTTP app: pub/sub (Redis when configured), the job queue
+// and its workers. Used by the process entry and by tests, so both run the same wiring.
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { buildApp, type App } from './app.ts';
+import type { Config } from './config/config.ts';
+import { createPubSubHandle } from './graphql/pubsub.ts';
+import { startJobQueue } from './jobs/job-queue.ts';
+import type { Logger } from './logger.ts';
+import { createRunWorker } from './modules/analysis/analysis.worker.ts';
+import { executors } from './modules/analysis/executors.ts';
+import type { SecretBox } from './security/secret-box.ts';
+import type { AppDeps } from './services.ts';
+
+export interface Runtime {
+  app: App;
+  deps: AppDeps;
+  /** Stops taking jobs, serving requests and publishing, in that order. */
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(options: {
+  config: Config;
+  orm: MikroORM;
+  databaseUrl: string;
+  logger: Logger;
+  secretBox: SecretBox;
+}): Promise<Runtime> {
+  const { config, logger } = options;
+  const pubsub = createPubSubHandle(config.redisUrl);
+  const queue = await startJobQueue({
+    connectionString: options.databaseUrl,
+    logger,
+    heartbeatSeconds: config.jobs.heartbeatSeconds,
+    monitorSeconds: config.jobs.monitorSeconds,
+    retryLimit: config.jobs.retryLimit,
+    concurrency: config.jobs.concurrency,
+  });
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue };
+  if (config.jobs.workers) {
+    const worker = createRunWorker(deps, executors);
+    await queue.work(worker.run, worker.dead);
+  }
+  const app = buildApp(deps);
+  return {
+    app,
+    deps,
+    async stop() {
+      await queue.stop();
+      await app.stop();
+      await pubsub.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The composition root of the domain services: one set per unit of work (a request, or a job), sharing
+// the long-lived dependencies. Resolvers and workers both take their services from here.
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config/config.ts';
+import type { PubSub } from './graphql/pubsub.ts';
+import type { JobQueue } from './jobs/job-queue.ts';
+import type { Logger } from './logger.ts';
+import { AnalysisService } from './modules/analysis/analysis.service.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { CallsService } from './modules/calls/calls.service.ts';
+import { IncidentsService } from './modules/incidents/incidents.service.ts';
+import { KeysService, keyKindOf } from './modules/keys/keys.service.ts';
+import { ProvidersService } from './modules/providers/providers.service.ts';
+import { UsageService } from './modules/usage/usage.service.ts';
+import type { SecretBox } from './security/secret-box.ts';
+
+/** Long-lived dependencies shared by every request and job. */
+export interface AppDeps {
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  pubsub: PubSub;
+  secretBox: SecretBox;
+  /** Null in a process that takes no jobs and starts none. */
+  queue: JobQueue | null;
+}
+
+export interface Services {
+  auth: AuthService;
+  providers: ProvidersService;
+  usage: UsageService;
+  calls: CallsService;
+  keys: KeysService;
+  incidents: IncidentsService;
+  analysis: AnalysisService;
+}
+
+export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue'>): Services {
+  const providers = new ProvidersService(em, deps.secretBox);
+  const usage = new UsageService(em);
+  const keys = new KeysService(em, deps.secretBox);
+  const calls = new CallsService(em, {
+    providers,
+    usage,
+    environmentKeys: deps.config.providerKeys,
+    userKey: (userId, kind) => {
+      const keyKind = keyKindOf(kind);
+      return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
+    },
+  });
+  return {
+    auth: new AuthService(em),
+    providers,
+    usage,
+    calls,
+    keys,
+    incidents: new IncidentsService(em),
+    analysis: new AnalysisService(em, deps.pubsub, deps.queue),
+  };
+}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AI_ANSWER, analyze, createIncident, finished, waitForRun } from '../support/analysis.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
+import { collect, wsClient } from '../support/ws-client.ts';
+
+let t: TestApp;
+let fakes: FakeLlmServers;
+let wsUrl: string;
+
+beforeAll(async () => {
+  [t, fakes] = await Promise.all([createTestApp(), startFakeLlmServers()]);
+  wsUrl = `ws://127.0.0.1:${await t.app.start(0, '127.0.0.1')}/graphql`;
+  await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
+    variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-progress', isActive: true } },
+  });
+});
+afterAll(async () => {
+  await Promise.all([t.close(), fakes.close()]);
+});
+beforeEach(() => {
+  fakes.reset();
+  // Slow enough that a subscriber joins while the run streams.
+  fakes.openai.script({ text: AI_ANSWER, deltas: AI_ANSWER.match(/.{1,20}/gs)!, frameDelayMs: 20 });
+});
+
+const PROGRESS = 'subscription($runId: ID!, $afterSeq: Int) { analysisProgress(runId: $runId, afterSeq: $afterSeq) { runId seq stage status delta progress at } }';
+type Event = { data?: { analysisProgress: { seq: number; status: string; delta: string | null } } };
+const seqs = (events: Event[]) => events.map((event) => event.data!.analysisProgress.seq);
+const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+async function follow(runId: string, afterSeq?: number, token = t.adminToken): Promise<Event[]> {
+  const client = wsClient(wsUrl, token);
+  try {
+    return await collect<Event>(client, PROGRESS, { runId, afterSeq });
+  } finally {
+    await client.dispose();
+  }
+}
+
+describe('analysisProgress', () => {
+  it('follows a run from the start to its terminal event, no gap and no duplicate', async () => {
+    const run = await analyze(t, await createIncident(t, { title: 'disk full on db-1', severity: 'HIGH' }));
+    const events = await follow(run.id);
+    expect(seqs(events)).toEqual(oneToN(events.length));
+    expect(events.at(-1)?.data?.analysisProgress.status).toBe('SUCCEEDED');
+    expect(events.map((event) => event.data?.analysisProgress.delta ?? '').join('')).toBe(AI_ANSWER);
+  });
+
+  it('lets clients join late and reconnect: afterSeq before, during and after the run', async () => {
+    const run = await analyze(t, await createIncident(t, { title: 'cpu throttling', severity: 'MEDIUM' }));
+    const [whole, fromThree] = await Promise.all([follow(run.id), follow(run.id, 3)]);
+    expect(seqs(fromThree)).toEqual(seqs(whole).filter((seq) => seq > 3));
+    const done = await waitForRun(t, run.id, finished);
+    const total = done.events.length;
+    expect(seqs(whole)).toEqual(oneToN(total));
+    // After the run: a replay of what is stored, then completion.
+    expect(seqs(await follow(run.id))).toEqual(oneToN(total));
+    expect(seqs(await follow(run.id, total - 2))).toEqual([total - 1, total]);
+    expect(await follow(run.id, total)).toEqual([]);
+  });
+
+  it('serves many concurrent followers the same complete sequence', async () => {
+    const run = await analyze(t, await createIncident(t, { title: '5xx spike', severity: 'CRITICAL' }));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => follow(run.id, i % 3 === 0 ? undefined : i % 5)));
+    const total = (await waitForRun(t, run.id, finished)).events.length;
+    results.forEach((events, i) => {
+      const from = i % 3 === 0 ? 0 : i % 5;
+      expect(seqs(events)).toEqual(oneToN(total).filter((seq) => seq > from));
+    });
+  });
+
+  it('streams over SSE too', async () => {
+    const run = await analyze(t, await createIncident(t, { title: 'latency p99 high', severity: 'LOW' }));
+    const response = await t.app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify({ query: PROGRESS, variables: { runId: run.id } }),
+    });
+    const events = (await response.text())
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: next'))
+      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Event);
+    expect(seqs(events)).toEqual(oneToN(events.length));
+    expect(events.at(-1)?.data?.analysisProgress.status).toBe('SUCCEEDED');
+  });
+
+  it('is refused to anyone but the owner and admins (NOT_FOUND)', async () => {
+    const owner = await t.createUser('progress-owner@example.com');
+    const stranger = await t.createUser('progress-stranger@example.com');
+    const run = await analyze(t, await createIncident(t, { title: 'mine', severity: 'LOW' }, owner.token), { token: owner.token });
+    const refused = await follow(run.id, undefined, stranger.token).catch((errors: unknown) => errors);
+    expect(JSON.stringify(refused)).toContain('NOT_FOUND');
+    expect(seqs(await follow(run.id, undefined, owner.token)).length).toBeGreaterThan(1);
+  });
+});
+
+describe('two replicas', () => {
+  it('delivers every event to a subscriber on one replica while another runs the job', async () => {
+    // Replica B takes no jobs; A runs them. With REDIS_URL the events travel through Redis.
+    const replica = await createTestApp({ WORKERS: 'false' }, { database: t.db });
+    try {
+      const port = await replica.app.start(0, '127.0.0.1');
+      const run = await analyze(replica, await createIncident(replica, { title: 'replicated', severity: 'HIGH' }));
+      const client = wsClient(`ws://127.0.0.1:${port}/graphql`, replica.adminToken);
+      const events = await collect<Event>(client, PROGRESS, { runId: run.id });
+      await client.dispose();
+      expect(seqs(events)).toEqual(oneToN(events.length));
+      expect(events.at(-1)?.data?.analysisProgress.status).toBe('SUCCEEDED');
+      expect(events.map((event) => event.data?.analysisProgress.delta ?? '').join('')).toBe(AI_ANSWER);
+    } finally {
+      await replica.close();
+    }
+  });
+});
