@@ -9,27 +9,28 @@ const MAX_ACTIONS = 12;
 const text = (max: number) =>
   z
     .unknown()
+    .optional()
     .transform((value) => (typeof value === 'string' ? value.trim().slice(0, max) : typeof value === 'number' ? String(value) : ''));
 
 const recommendationSchema = z.object({
-  type: z.unknown().transform((value): RecommendationType => {
+  type: z.unknown().optional().transform((value): RecommendationType => {
     const upper = typeof value === 'string' ? value.trim().toUpperCase() : '';
     return (RECOMMENDATION_TYPES as readonly string[]).includes(upper) ? (upper as RecommendationType) : 'GENERAL';
   }),
   title: text(300),
   description: text(4000),
-  priority: z.unknown().transform((value): Priority => {
+  priority: z.unknown().optional().transform((value): Priority => {
     const upper = typeof value === 'string' ? value.trim().toUpperCase() : '';
     return (PRIORITIES as readonly string[]).includes(upper) ? (upper as Priority) : 'MEDIUM';
   }),
-  confidence: z.unknown().transform((value) => {
+  confidence: z.unknown().optional().transform((value) => {
     const number = typeof value === 'number' ? value : typeof value === 'string' ? Number.parseFloat(value) : Number.NaN;
     if (!Number.isFinite(number)) return 0.5;
     // 85 or "85%" mean 0.85.
     const ratio = number > 1 || (typeof value === 'string' && value.includes('%')) ? number / 100 : number;
     return Math.min(Math.max(ratio, 0), 1);
   }),
-  actions: z.unknown().transform((value) => {
+  actions: z.unknown().optional().transform((value) => {
     const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
     return list
       .map((item) => (typeof item === 'string' ? item.trim().slice(0, 1000) : ''))
@@ -88,8 +89,10 @@ export function parseRecommendations(answer: string): ParseOutcome {
     }
     const recommendations = list
       .filter((item): item is Record<string, unknown> => Boolean(item) && typeof item === 'object' && !Array.isArray(item))
-      .map((item) => recommendationSchema.parse(item))
-      .filter((item) => item.title.length > 0)
+      .flatMap((item) => {
+        const parsed = recommendationSchema.safeParse(item);
+        return parsed.success && parsed.data.title.length > 0 ? [parsed.data] : [];
+      })
       .slice(0, MAX_RECOMMENDATIONS);
     if (recommendations.length > 0) return { ok: true, recommendations };
     reason = 'the answer holds no recommendation with a title';
