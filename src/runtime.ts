@@ -8,6 +8,7 @@ import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { createRunWorker } from './modules/analysis/analysis.worker.ts';
 import { executors } from './modules/analysis/executors.ts';
+import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
 
@@ -40,6 +41,7 @@ export async function startRuntime(options: {
     const worker = createRunWorker(deps, executors);
     await queue.work(worker.run, worker.dead);
   }
+  await new TemplatesService(options.orm.em.fork()).seedBuiltIns();
   const app = buildApp(deps);
   return {
     app,

@@ -10,7 +10,9 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
 import { KeysService, keyKindOf } from './modules/keys/keys.service.ts';
+import { ProjectsService } from './modules/projects/projects.service.ts';
 import { ProvidersService } from './modules/providers/providers.service.ts';
+import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 
@@ -33,12 +35,15 @@ export interface Services {
   keys: KeysService;
   incidents: IncidentsService;
   analysis: AnalysisService;
+  projects: ProjectsService;
+  templates: TemplatesService;
 }
 
 export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue'>): Services {
   const providers = new ProvidersService(em, deps.secretBox);
   const usage = new UsageService(em);
   const keys = new KeysService(em, deps.secretBox);
+  const projects = new ProjectsService(em);
   const calls = new CallsService(em, {
     providers,
     usage,
@@ -47,6 +52,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
       const keyKind = keyKindOf(kind);
       return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
     },
+    projectLlm: (caller, projectId) => projects.llmOf({ id: caller.userId, role: caller.role ?? 'MEMBER' }, projectId),
   });
   return {
     auth: new AuthService(em),
@@ -56,5 +62,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     keys,
     incidents: new IncidentsService(em),
     analysis: new AnalysisService(em, deps.pubsub, deps.queue),
+    projects,
+    templates: new TemplatesService(em),
   };
 }

@@ -37,6 +37,7 @@ const environmentSchema = z.object({
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  MAX_QUERY_COST: z.coerce.number().int().min(100).max(10_000_000).default(20_000),
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
   BOOTSTRAP_ADMIN: booleanFlag.optional(),
   WORKERS: booleanFlag.optional(),
@@ -70,7 +71,7 @@ export interface Config {
   graphiql: boolean;
   introspection: boolean;
   corsOrigins: string[] | undefined;
-  limits: { depth: number; aliases: number; tokens: number; requestBytes: number };
+  limits: { depth: number; aliases: number; tokens: number; cost: number; requestBytes: number };
   bootstrapAdmin: boolean;
   jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
   providerKeys: {
@@ -121,6 +122,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       depth: env.MAX_QUERY_DEPTH,
       aliases: env.MAX_QUERY_ALIASES,
       tokens: env.MAX_QUERY_TOKENS,
+      cost: env.MAX_QUERY_COST,
       requestBytes: env.MAX_REQUEST_BYTES,
     },
     bootstrapAdmin: env.BOOTSTRAP_ADMIN ?? !isProduction,

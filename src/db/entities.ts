@@ -8,6 +8,10 @@ import { IncidentSchema } from '../modules/incidents/incident.entity.ts';
 import { RecommendationSchema } from '../modules/incidents/recommendation.entity.ts';
 import { AnalysisRunSchema } from '../modules/analysis/analysis-run.entity.ts';
 import { AnalysisEventSchema } from '../modules/analysis/analysis-event.entity.ts';
+import { ProjectSchema } from '../modules/projects/project.entity.ts';
+import { SpecificationSchema } from '../modules/projects/specification.entity.ts';
+import { CodeFileSchema } from '../modules/projects/code-file.entity.ts';
+import { TemplateSchema } from '../modules/templates/template.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
 export const entities = [
@@ -21,4 +25,8 @@ export const entities = [
   RecommendationSchema,
   AnalysisRunSchema,
   AnalysisEventSchema,
+  ProjectSchema,
+  SpecificationSchema,
+  CodeFileSchema,
+  TemplateSchema,
 ];

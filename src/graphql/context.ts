@@ -1,7 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import type { Viewer } from '../modules/auth/auth.service.ts';
+import type { AnalysisRun } from '../modules/analysis/analysis-run.entity.ts';
+import type { User } from '../modules/auth/user.entity.ts';
 import type { Recommendation } from '../modules/incidents/recommendation.entity.ts';
+import type { CodeFile } from '../modules/projects/code-file.entity.ts';
+import type { Specification } from '../modules/projects/specification.entity.ts';
+import type { UsageSummary } from '../modules/usage/usage.service.ts';
 import { type AppDeps, createServices, type Services } from '../services.ts';
 
 export type { AppDeps, Services };
@@ -9,6 +14,11 @@ export type { AppDeps, Services };
 /** Per-operation batching of list fields, so a page of N parents costs a constant number of queries. */
 export interface Loaders {
   recommendationsByIncident: DataLoader<string, Recommendation[]>;
+  specificationsByProject: DataLoader<string, Specification[]>;
+  codeFilesByProject: DataLoader<string, CodeFile[]>;
+  runsByProject: DataLoader<string, AnalysisRun[]>;
+  usageByProject: DataLoader<string, UsageSummary>;
+  users: DataLoader<string, User | null>;
 }
 
 export interface Context {
@@ -31,6 +41,11 @@ export interface SignedInContext extends Context {
 function createLoaders(services: Services): Loaders {
   return {
     recommendationsByIncident: new DataLoader((ids) => services.incidents.recommendationsFor(ids)),
+    specificationsByProject: new DataLoader((ids) => services.projects.specificationsFor(ids)),
+    codeFilesByProject: new DataLoader((ids) => services.projects.codeFilesFor(ids)),
+    runsByProject: new DataLoader((ids) => services.projects.runsFor(ids)),
+    usageByProject: new DataLoader((ids) => services.usage.summariesForProjects(ids)),
+    users: new DataLoader((ids) => services.auth.usersByIds(ids)),
   };
 }
 

@@ -15,7 +15,7 @@ export function protectionPlugins(config: Config): Plugin[] {
       maxAliases: { n: config.limits.aliases, exposeLimits },
       maxTokens: { n: config.limits.tokens, exposeLimits },
       maxDirectives: { n: 50, exposeLimits },
-      costLimit: { maxCost: 5000, exposeLimits },
+      costLimit: { maxCost: config.limits.cost, exposeLimits },
       blockFieldSuggestion: { enabled: config.isProduction },
     }) as Plugin,
     // Browsers attach no Authorization header by themselves, so a request carrying one is not a CSRF.

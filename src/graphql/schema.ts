@@ -7,6 +7,8 @@ import '../modules/keys/keys.schema.ts';
 import '../modules/usage/usage.schema.ts';
 import '../modules/analysis/analysis.schema.ts';
 import '../modules/incidents/incidents.schema.ts';
+import '../modules/templates/templates.schema.ts';
+import '../modules/projects/projects.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

@@ -10,6 +10,8 @@ export interface TestDatabase {
   url: string;
   orm: MikroORM;
   /** Runs SQL as the server's superuser on this database (for assertions and fault injection). */
+  /** Every SQL statement the ORM sent, in order (for counting queries). */
+  queries: string[];
   sql<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
 }
@@ -28,6 +30,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = withDatabase(adminUrl, name);
   const orm = await initOrm(url, 5);
+  const queries: string[] = [];
+  orm.config.set('onQuery', (query: string) => {
+    queries.push(query);
+    return query;
+  });
   const sql = async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -41,6 +48,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     url,
     orm,
+    queries,
     sql,
     drop: async () => {
       await orm.close(true);

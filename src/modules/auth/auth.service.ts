@@ -97,6 +97,12 @@ export class AuthService {
     return this.em.findOne(UserSchema, { email: normalizeEmail(email) });
   }
 
+  /** Users by id, in the order asked (null for a missing one), in one query. */
+  async usersByIds(ids: readonly string[]): Promise<(User | null)[]> {
+    const users = await this.em.find(UserSchema, { id: { $in: [...ids] } });
+    return ids.map((id) => users.find((user) => user.id === id) ?? null);
+  }
+
   findUser(id: string): Promise<User | null> {
     return this.em.findOne(UserSchema, { id });
   }

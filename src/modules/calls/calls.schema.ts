@@ -51,7 +51,7 @@ builder.mutationField('callLlm', (t) =>
     args: { input: t.arg({ type: CallLlmInput, required: true }) },
     resolve: (_root, { input }, { services, viewer, request }) =>
       services.calls.generate(
-        { userId: viewer.id },
+        { userId: viewer.id, role: viewer.role },
         { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
         request?.signal ?? new AbortController().signal,
       ),
@@ -67,7 +67,7 @@ builder.subscriptionField('llmStream', (t) =>
       abortableSource(
         (signal) =>
           services.calls.stream(
-            { userId: viewer.id },
+            { userId: viewer.id, role: viewer.role },
             { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
             signal,
           ),

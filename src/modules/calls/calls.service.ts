@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, badInput, notFound, type ErrorCode } from '../../errors.ts';
+import { AppError, badInput, type ErrorCode } from '../../errors.ts';
 import { computeCost, defaultModel, isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { ProviderCallError } from '../../llm/errors.ts';
 import { providerName } from '../../llm/provider-names.ts';
@@ -54,7 +54,12 @@ export interface Route {
 
 export interface Caller {
   userId: string;
+  /** Admins may route through any project; members only through their own. */
+  role?: 'ADMIN' | 'MEMBER';
 }
+
+/** The LLM a project routes to; NOT_FOUND when the caller may not use the project. */
+export type ProjectLlmLookup = (caller: Caller, projectId: string) => Promise<{ provider: ProviderKind | null; model: string | null }>;
 
 /** The provider keys of last resort, from the environment (see config). */
 export type EnvironmentKeys = Partial<Record<ProviderKind, string | undefined>>;
@@ -67,6 +72,7 @@ export interface CallsDeps {
   usage: UsageService;
   environmentKeys: EnvironmentKeys;
   userKey: UserKeyLookup;
+  projectLlm: ProjectLlmLookup;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 }
 
@@ -87,16 +93,15 @@ export class CallsService {
   }
 
   async route(caller: Caller, input: CallInput): Promise<Route> {
-    if (input.projectId) {
-      // Projects arrive with their own module; until then no project id can be the caller's.
-      throw notFound('The project');
-    }
+    const project = input.projectId ? await this.deps.projectLlm(caller, input.projectId) : null;
     const pinned = input.configurationId ? await this.deps.providers.get(input.configurationId) : null;
-    const active = pinned ? null : await this.deps.providers.active();
-    const kind: ProviderKind = pinned?.provider ?? input.provider ?? active?.provider ?? 'LOCAL';
-    const configuration = pinned ?? (input.provider ? await this.deps.providers.forKind(kind) : active);
+    const named = pinned?.provider ?? input.provider ?? project?.provider ?? null;
+    const active = pinned || named ? null : await this.deps.providers.active();
+    const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
+    const configuration = pinned ?? (named ? await this.deps.providers.forKind(kind) : active);
     const config: ProviderConfig = configuration ? this.deps.providers.configOf(configuration) : {};
-    const model = input.model?.trim() || config.model || defaultModel(kind);
+    const projectModel = project?.provider === kind ? project.model : null;
+    const model = input.model?.trim() || projectModel || config.model || defaultModel(kind);
     if (!isKnownModel(kind, model)) {
       const known = modelsFor(kind).map((entry) => entry.id).join(', ');
       throw badInput(`${providerName(kind)} has no model "${model}". Known models: ${known}.`, { field: 'model' });

@@ -136,6 +136,22 @@ export class UsageService {
     });
   }
 
+  /** One summary per project, for lists (DataLoader): a single query over the rollup. */
+  async summariesForProjects(projectIds: readonly string[]): Promise<UsageSummary[]> {
+    const rows = await this.em.execute<(SummaryRow & { project_id: string })[]>(
+      `select d.project_id, grouping(provider) as gp, grouping(model) as gm, grouping(day) as gd,
+              provider, model, to_char(day, 'YYYY-MM-DD') as day,
+              sum(calls)::text as calls, sum(input_tokens)::text as input_tokens, sum(output_tokens)::text as output_tokens,
+              sum(cost)::numeric(24, 8)::text as cost, sum(unknown_cost_calls)::text as unknown_cost_calls
+       from specs.usage_daily d
+       where d.project_id in (?)
+       group by grouping sets ((d.project_id), (d.project_id, provider), (d.project_id, model), (d.project_id, day))
+       order by 1, 2, 3, 4, 5, 6, 7`,
+      [projectIds.length ? [...projectIds] : ['00000000-0000-0000-0000-000000000000']],
+    );
+    return projectIds.map((id) => toSummary(rows.filter((row) => row.project_id === id)));
+  }
+
   /** Raw usage rows, newest first, keyset-paginated on (created_at, id). */
   async records(scope: UsageScope, first: number, after: { createdAt: Date; id: string } | null): Promise<UsageRecord[]> {
     return this.em.find(

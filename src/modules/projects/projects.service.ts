@@ -1,0 +1,216 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, notFound } from '../../errors.ts';
+import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
+import { providerName } from '../../llm/provider-names.ts';
+import type { ProviderKind } from '../../llm/types.ts';
+import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
+import { isUuid } from '../providers/providers.service.ts';
+import { TemplatesService } from '../templates/templates.service.ts';
+import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
+import { languageOf, normaliseFilePath } from './paths.ts';
+import { type Phase, type Project, ProjectSchema } from './project.entity.ts';
+import { type Specification, SpecificationSchema, type SpecificationSource } from './specification.entity.ts';
+
+export interface ProjectViewer {
+  id: string;
+  role: 'ADMIN' | 'MEMBER';
+}
+
+export interface ProjectInput {
+  name?: string | null;
+  description?: string | null;
+  phase?: Phase | null;
+  sourceRepoUrl?: string | null;
+  templateId?: string | null;
+}
+
+export interface SpecificationInput {
+  category: string;
+  key: string;
+  value: string;
+  confidence?: number | null;
+  source?: SpecificationSource;
+}
+
+export interface CodeFileInput {
+  path: string;
+  language?: string | null;
+  content: string;
+}
+
+// The categories a well-described project covers; maturity is how much of this it has, weighted by confidence.
+const MATURITY_CATEGORIES = ['languages', 'frameworks', 'testing', 'ci', 'license', 'deployment', 'security', 'documentation'];
+
+export function maturityScore(specifications: readonly Specification[]): number {
+  const best = new Map<string, number>();
+  for (const specification of specifications) {
+    const category = specification.category.toLowerCase();
+    best.set(category, Math.max(best.get(category) ?? 0, Number(specification.confidence)));
+  }
+  const covered = MATURITY_CATEGORIES.reduce((sum, category) => sum + (best.get(category) ?? 0), 0);
+  return Math.round((covered / MATURITY_CATEGORIES.length) * 100);
+}
+
+export class ProjectsService {
+  private readonly em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.em = em;
+  }
+
+  /** The viewer's project (any, for admins); anyone else's is NOT_FOUND. */
+  async get(viewer: ProjectViewer, id: string): Promise<Project> {
+    const project = isUuid(id) ? await this.em.findOne(ProjectSchema, { id }) : null;
+    if (!project || (viewer.role !== 'ADMIN' && project.owner.id !== viewer.id)) throw notFound('The project');
+    return project;
+  }
+
+  list(viewer: ProjectViewer, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<Project[]> {
+    const term = search?.trim();
+    return this.em.find(
+      ProjectSchema,
+      {
+        ...(viewer.role === 'ADMIN' ? {} : { owner: viewer.id }),
+        ...(term ? { $or: [{ name: { $ilike: `%${escapeLike(term)}%` } }, { description: { $ilike: `%${escapeLike(term)}%` } }] } : {}),
+        ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+      },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
+    );
+  }
+
+  /** Creates a project, seeded from a template when one is named, in one transaction. */
+  async create(ownerId: string, input: ProjectInput): Promise<Project> {
+    const name = requireName(input.name);
+    return this.em.transactional(async (em) => {
+      const template = input.templateId ? await new TemplatesService(em).get(input.templateId) : null;
+      const project = em.create(ProjectSchema, {
+        owner: ownerId,
+        name,
+        description: input.description?.trim() || template?.description || '',
+        phase: input.phase ?? 'PLANNING',
+        sourceRepoUrl: input.sourceRepoUrl?.trim() || null,
+        templateSlug: template?.slug ?? null,
+        llmProvider: null,
+        llmModel: null,
+      });
+      for (const specification of template?.specifications ?? []) {
+        em.create(SpecificationSchema, { project, ...specification, confidence: 1, source: 'TEMPLATE' });
+      }
+      for (const file of template?.files ?? []) {
+        em.create(CodeFileSchema, { project, path: file.path, language: file.language ?? languageOf(file.path), content: file.content });
+      }
+      await em.flush();
+      return project;
+    });
+  }
+
+  async update(viewer: ProjectViewer, id: string, input: ProjectInput): Promise<Project> {
+    const project = await this.get(viewer, id);
+    if (input.name !== undefined && input.name !== null) project.name = requireName(input.name);
+    if (input.description !== undefined && input.description !== null) project.description = input.description;
+    if (input.phase) project.phase = input.phase;
+    if (input.sourceRepoUrl !== undefined) project.sourceRepoUrl = input.sourceRepoUrl?.trim() || null;
+    await this.em.flush();
+    return project;
+  }
+
+  async delete(viewer: ProjectViewer, id: string): Promise<boolean> {
+    const project = await this.get(viewer, id);
+    await this.em.transactional(async (em) => {
+      await em.nativeUpdate(AnalysisRunSchema, { projectId: project.id }, { projectId: null });
+      await em.nativeDelete(ProjectSchema, { id: project.id });
+    });
+    return true;
+  }
+
+  async setLlm(viewer: ProjectViewer, id: string, provider: ProviderKind, model: string | null | undefined): Promise<Project> {
+    const project = await this.get(viewer, id);
+    const chosen = model?.trim() || null;
+    if (chosen && !isKnownModel(provider, chosen)) {
+      throw badInput(`${providerName(provider)} has no model "${chosen}". Known models: ${modelsFor(provider).map((entry) => entry.id).join(', ')}.`, {
+        field: 'model',
+      });
+    }
+    project.llmProvider = provider;
+    project.llmModel = chosen;
+    await this.em.flush();
+    return project;
+  }
+
+  /** Adds or replaces the specification with this category and key. */
+  async upsertSpecification(viewer: ProjectViewer, projectId: string, input: SpecificationInput): Promise<Specification> {
+    const project = await this.get(viewer, projectId);
+    const category = input.category.trim();
+    const key = input.key.trim();
+    if (!category || category.length > 100) throw badInput('category must be 1 to 100 characters.', { field: 'category' });
+    if (!key || key.length > 200) throw badInput('key must be 1 to 200 characters.', { field: 'key' });
+    const confidence = input.confidence ?? 1;
+    if (confidence < 0 || confidence > 1) throw badInput('confidence must be between 0 and 1.', { field: 'confidence' });
+    const existing = await this.em.findOne(SpecificationSchema, { project, category, key });
+    const specification = existing ?? this.em.create(SpecificationSchema, { project, category, key, value: input.value, confidence, source: input.source ?? 'MANUAL' });
+    if (existing) this.em.assign(existing, { value: input.value, confidence, source: input.source ?? 'MANUAL' });
+    await this.em.flush();
+    return specification;
+  }
+
+  async deleteSpecification(viewer: ProjectViewer, id: string): Promise<boolean> {
+    const specification = isUuid(id) ? await this.em.findOne(SpecificationSchema, { id }, { populate: ['project'] }) : null;
+    if (!specification) throw notFound('The specification');
+    await this.get(viewer, specification.project.id);
+    await this.em.remove(specification).flush();
+    return true;
+  }
+
+  async upsertCodeFile(viewer: ProjectViewer, projectId: string, input: CodeFileInput): Promise<CodeFile> {
+    const project = await this.get(viewer, projectId);
+    const path = normaliseFilePath(input.path);
+    if (input.content.length > 1_000_000) throw badInput('content is larger than 1 MB.', { field: 'content' });
+    const language = input.language?.trim() || languageOf(path);
+    const existing = await this.em.findOne(CodeFileSchema, { project, path });
+    const file = existing ?? this.em.create(CodeFileSchema, { project, path, language, content: input.content });
+    if (existing) this.em.assign(existing, { language, content: input.content });
+    await this.em.flush();
+    return file;
+  }
+
+  async deleteCodeFile(viewer: ProjectViewer, id: string): Promise<boolean> {
+    const file = isUuid(id) ? await this.em.findOne(CodeFileSchema, { id }, { populate: ['project'] }) : null;
+    if (!file) throw notFound('The code file');
+    await this.get(viewer, file.project.id);
+    await this.em.remove(file).flush();
+    return true;
+  }
+
+  // Batch readers for DataLoader: one query for many projects.
+  async specificationsFor(projectIds: readonly string[]): Promise<Specification[][]> {
+    const rows = await this.em.find(SpecificationSchema, { project: { $in: [...projectIds] } }, { orderBy: { category: 'asc', key: 'asc' } });
+    return projectIds.map((id) => rows.filter((row) => row.project.id === id));
+  }
+
+  async codeFilesFor(projectIds: readonly string[]): Promise<CodeFile[][]> {
+    const rows = await this.em.find(CodeFileSchema, { project: { $in: [...projectIds] } }, { orderBy: { path: 'asc' } });
+    return projectIds.map((id) => rows.filter((row) => row.project.id === id));
+  }
+
+  async runsFor(projectIds: readonly string[]) {
+    const rows = await this.em.find(AnalysisRunSchema, { projectId: { $in: [...projectIds] } }, { orderBy: { createdAt: 'desc' } });
+    return projectIds.map((id) => rows.filter((row) => row.projectId === id));
+  }
+
+  /** The LLM a project routes its calls to (for the calls service), if its owner (or an admin) asks. */
+  async llmOf(viewer: ProjectViewer, projectId: string): Promise<{ provider: ProviderKind | null; model: string | null }> {
+    const project = await this.get(viewer, projectId);
+    return { provider: project.llmProvider ?? null, model: project.llmModel ?? null };
+  }
+}
+
+function requireName(name: string | null | undefined): string {
+  const trimmed = name?.trim();
+  if (!trimmed) throw badInput('name is required.', { field: 'name' });
+  if (trimmed.length > 200) throw badInput('name is longer than 200 characters.', { field: 'name' });
+  return trimmed;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
