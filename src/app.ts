@@ -6,6 +6,8 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Logger } from './logger.ts';
+import { AppError, httpStatusOf } from './errors.ts';
+import { EXPORT_FORMATS, type ExportFormat } from './modules/export/export.service.ts';
 import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
@@ -25,11 +27,52 @@ interface InitialContext {
   connectionParams?: Record<string, unknown>;
 }
 
-/** Plain REST routes served beside GraphQL: health, readiness. */
+const EXPORT_ROUTE = /^\/api\/v1\/projects\/([^/]+)\/export\/([^/]+)\/?$/;
+
+function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+/** GET /api/v1/projects/{id}/export/{format}: the export file itself, for `curl --output`. */
+async function exportDownload(deps: AppDeps, request: Request, projectId: string, formatName: string): Promise<Response> {
+  if (request.method !== 'GET') return errorResponse(405, 'BAD_USER_INPUT', 'Use GET.', { allow: 'GET' });
+  const format = formatName.toUpperCase() as ExportFormat;
+  if (!EXPORT_FORMATS.includes(format)) {
+    return errorResponse(400, 'BAD_USER_INPUT', `Unknown format "${formatName}": use markdown, pdf, json or code.`);
+  }
+  const context = await buildContext(deps, request.headers.get('authorization'));
+  if (!context.viewer) {
+    return errorResponse(401, 'UNAUTHENTICATED', context.authProblem ?? 'Send the header "Authorization: Bearer <token>".', {
+      'www-authenticate': 'Bearer',
+    });
+  }
+  try {
+    const file = await context.services.exports.export(context.viewer, projectId, format);
+    return new Response(new Uint8Array(file.bytes), {
+      status: 200,
+      headers: {
+        'content-type': file.contentType,
+        'content-length': String(file.byteSize),
+        'content-disposition': `attachment; filename="${file.filename}"`,
+        'x-content-sha256': file.sha256,
+        'cache-control': 'private, no-store',
+      },
+    });
+  } catch (error) {
+    if (error instanceof AppError) return errorResponse(httpStatusOf(error.code), error.code, error.message);
+    deps.logger.error({ err: error }, 'export failed');
+    return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+  }
+}
+
+/** Plain REST routes served beside GraphQL: health, readiness, export downloads. */
 function restRoutes(deps: AppDeps): Plugin {
   return {
-    async onRequest({ url, endResponse }) {
-      if (url.pathname === '/healthz') {
+    async onRequest({ request, url, endResponse }) {
+      const exportMatch = EXPORT_ROUTE.exec(url.pathname);
+      if (exportMatch) {
+        endResponse(await exportDownload(deps, request, decodeURIComponent(exportMatch[1]!), exportMatch[2]!));
+      } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
         const ready = await deps.orm.checkConnection();

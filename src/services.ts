@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
+import { ExportService } from './modules/export/export.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
 import { KeysService, keyKindOf } from './modules/keys/keys.service.ts';
 import { ProjectsService } from './modules/projects/projects.service.ts';
@@ -37,6 +38,7 @@ export interface Services {
   analysis: AnalysisService;
   projects: ProjectsService;
   templates: TemplatesService;
+  exports: ExportService;
 }
 
 export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue'>): Services {
@@ -64,5 +66,6 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     analysis: new AnalysisService(em, deps.pubsub, deps.queue),
     projects,
     templates: new TemplatesService(em),
+    exports: new ExportService(em, projects, usage),
   };
 }
