@@ -121,6 +121,13 @@ describe('projects', () => {
       token: searcher.token,
     });
     expect(rest.data?.projects.edges.map((edge) => edge.node.name)).toEqual(['Alpha billing']);
+    // Search and paging together: each keeps its own condition.
+    const searchPage = await t.graphql<Page>('query($after: String) { projects(first: 1, search: "billing", after: $after) { edges { node { id name } } pageInfo { hasNextPage endCursor } } }', {
+      variables: { after: found.data?.projects.edges[0] ? (await t.graphql<Page>('{ projects(first: 1, search: "billing") { edges { node { id name } } pageInfo { hasNextPage endCursor } } }', { token: searcher.token })).data?.projects.pageInfo.endCursor : null },
+      token: searcher.token,
+    });
+    expect(searchPage.data?.projects.edges.map((edge) => edge.node.name)).toEqual(['Alpha billing']);
+    expect(searchPage.data?.projects.pageInfo.hasNextPage).toBe(false);
     const id = rest.data!.projects.edges[0]!.node.id;
     const updated = await t.graphql<{ updateProject: { phase: string; name: string } }>('mutation($id: ID!) { updateProject(id: $id, input: { phase: PRODUCTION, name: "Alpha" }) { phase name } }', {
       variables: { id },

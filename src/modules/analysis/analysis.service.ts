@@ -3,7 +3,7 @@ import { AppError, badInput, notFound } from '../../errors.ts';
 import type { AnalysisEventMessage, PubSub } from '../../graphql/pubsub.ts';
 import type { JobQueue } from '../../jobs/job-queue.ts';
 import type { ProviderKind } from '../../llm/types.ts';
-import { isUuid } from '../providers/providers.service.ts';
+import { isUuid } from '../../db/query.ts';
 import { AnalysisEventSchema } from './analysis-event.entity.ts';
 import { type AnalysisRun, AnalysisRunSchema, type RunKind, type RunStatus, TERMINAL_STATUSES } from './analysis-run.entity.ts';
 
@@ -38,27 +38,19 @@ export async function appendEvent(em: EntityManager, runId: string, event: NewEv
   );
   if (!row) throw notFound('The analysis run');
   const at = new Date();
-  const progress = Math.min(Math.max(event.progress, 0), 1);
-  await em.insert(AnalysisEventSchema, {
-    run: runId,
-    seq: row.last_seq,
-    stage: event.stage,
-    message: event.message,
-    progress,
-    status: event.status,
-    delta: event.delta ?? null,
-    at,
-  });
-  return {
+  const message: AnalysisEventMessage = {
     runId,
     seq: row.last_seq,
     stage: event.stage,
     message: event.message,
-    progress,
+    progress: Math.min(Math.max(event.progress, 0), 1),
     status: event.status,
     delta: event.delta ?? null,
     at: at.toISOString(),
   };
+  const { runId: _runId, at: _at, ...fields } = message;
+  await em.insert(AnalysisEventSchema, { ...fields, run: runId, status: event.status, at });
+  return message;
 }
 
 export class AnalysisService {

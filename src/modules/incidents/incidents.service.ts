@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
-import { isUuid } from '../providers/providers.service.ts';
+import { afterKeyset, isUuid } from '../../db/query.ts';
 import { type Incident, type IncidentStatus, IncidentSchema, type Severity } from './incident.entity.ts';
 import { type Recommendation, RecommendationSchema } from './recommendation.entity.ts';
 
@@ -82,7 +82,7 @@ export class IncidentsService {
         ...(viewer.role === 'ADMIN' ? {} : { owner: viewer.id }),
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.severity ? { severity: filter.severity } : {}),
-        ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+        $and: afterKeyset(after),
       },
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
     );

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
-import { isUuid } from '../providers/providers.service.ts';
+import { isUuid } from '../../db/query.ts';
 import { type ApiKey, ApiKeySchema, type KeyKind } from './api-key.entity.ts';
 
 export interface NewApiKey {

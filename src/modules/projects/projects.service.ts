@@ -4,7 +4,7 @@ import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-names.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
-import { isUuid } from '../providers/providers.service.ts';
+import { afterKeyset, isUuid, textSearch } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
 import { languageOf, normaliseFilePath } from './paths.ts';
@@ -66,13 +66,12 @@ export class ProjectsService {
   }
 
   list(viewer: ProjectViewer, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<Project[]> {
-    const term = search?.trim();
     return this.em.find(
       ProjectSchema,
       {
         ...(viewer.role === 'ADMIN' ? {} : { owner: viewer.id }),
-        ...(term ? { $or: [{ name: { $ilike: `%${escapeLike(term)}%` } }, { description: { $ilike: `%${escapeLike(term)}%` } }] } : {}),
-        ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+        // Both are $or groups: $and keeps one from replacing the other.
+        $and: [...textSearch(['name', 'description'], search), ...afterKeyset(after)],
       },
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
     );
@@ -209,8 +208,4 @@ function requireName(name: string | null | undefined): string {
   if (!trimmed) throw badInput('name is required.', { field: 'name' });
   if (trimmed.length > 200) throw badInput('name is longer than 200 characters.', { field: 'name' });
   return trimmed;
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }

@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
+import { isUuid, textSearch } from '../../db/query.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { type IntelligenceProvider, IntelligenceProviderSchema } from './intelligence-provider.entity.ts';
 import { parseProviderConfig, type ProviderConfig } from './provider-config.ts';
@@ -39,13 +40,12 @@ export class ProvidersService {
   }
 
   list(filter: ProviderFilter = {}): Promise<IntelligenceProvider[]> {
-    const search = filter.search?.trim();
     return this.em.find(
       IntelligenceProviderSchema,
       {
         ...(filter.provider ? { provider: filter.provider } : {}),
         ...(typeof filter.isActive === 'boolean' ? { isActive: filter.isActive } : {}),
-        ...(search ? { $or: [{ name: { $ilike: `%${escapeLike(search)}%` } }, { description: { $ilike: `%${escapeLike(search)}%` } }] } : {}),
+        $and: textSearch(['name', 'description'], filter.search),
       },
       { orderBy: { name: 'asc' } },
     );
@@ -190,10 +190,3 @@ function conflictingName(name: string): AppError {
   return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
-
-export function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-}

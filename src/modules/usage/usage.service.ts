@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { afterKeyset } from '../../db/query.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { type UsageRecord, UsageRecordSchema } from './usage-record.entity.ts';
@@ -162,7 +163,7 @@ export class UsageService {
         ...(scope.provider ? { provider: scope.provider } : {}),
         ...(scope.model ? { model: scope.model } : {}),
         ...(scope.from || scope.to ? { createdAt: { ...(scope.from ? { $gte: scope.from } : {}), ...(scope.to ? { $lt: scope.to } : {}) } } : {}),
-        ...(after ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+        $and: afterKeyset(after),
       },
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
     );
