@@ -119,6 +119,22 @@ describe('llmStream', () => {
     expect((await usageRows())[0]).toMatchObject({ status: 'CANCELLED', streamed: false });
   });
 
+  it('ends a stream that goes silent for longer than timeoutMs, and records it as failed', async () => {
+    await t.db.sql('delete from specs.intelligence_providers');
+    await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
+      variables: { input: { name: 'slow-claude', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE, timeoutMs: 300 }, apiKey: KEY, isActive: true } },
+    });
+    fakes.claude.script({ midStream: { afterDeltas: 1, mode: 'stall' } });
+    const client = wsClient(wsUrl, t.adminToken);
+    const outcome = await collect<Event>(client, STREAM, { input: { prompt: 'Say hello' } }).catch((errors: unknown) => errors);
+    await client.dispose();
+    expect(JSON.stringify(outcome)).toContain('stopped sending');
+    await fakes.claude.waitForClientDisconnect(10_000);
+    await waitFor(async () => (await usageRows()).length === 1, 10_000, 'the usage row');
+    const rows = await t.db.sql<{ status: string; error_class: string }>('select status, error_class from specs.usage_records');
+    expect(rows).toEqual([{ status: 'FAILED', error_class: 'TIMEOUT' }]);
+  });
+
   it('refuses the local provider and an unauthenticated client', async () => {
     await t.graphql('mutation { deactivateIntelligenceProvider }');
     const client = wsClient(wsUrl, t.adminToken);

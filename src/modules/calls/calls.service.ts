@@ -77,6 +77,7 @@ export interface CallsDeps {
 }
 
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
+const DEFAULT_STREAM_IDLE_MS = 60_000;
 
 /**
  * Routes a call (explicit provider -> project -> active configuration -> LOCAL), resolves its key
@@ -161,6 +162,18 @@ export class CallsService {
     let attempts = 0;
     let text = '';
     let finished = false;
+    // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it.
+    const idleMs = route.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
+    let stalled = false;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const watchIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        stalled = true;
+        upstream.abort(new Error('stream idle'));
+      }, idleMs);
+    };
+    watchIdle();
     try {
       const parts = streamWithRetry(
         (attempt) => {
@@ -170,6 +183,7 @@ export class CallsService {
         { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
       );
       for await (const part of parts) {
+        watchIdle();
         if (part.type === 'text-delta') {
           text += part.text;
           yield { delta: part.text, done: false };
@@ -184,11 +198,20 @@ export class CallsService {
         }
       }
       throw new ProviderCallError({ provider: route.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
-    } catch (error) {
+    } catch (caught) {
       finished = true;
+      const error = stalled
+        ? new ProviderCallError({
+            provider: route.kind,
+            code: 'TIMEOUT',
+            retryable: false,
+            message: `${providerName(route.kind)} stopped sending for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
+          })
+        : caught;
       await this.recordFailure(caller, input, route, started, error, true, attempts);
       throw toAppError(route.kind, error);
     } finally {
+      clearTimeout(idleTimer);
       signal.removeEventListener('abort', forward);
       if (!finished) {
         // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
