@@ -9,6 +9,7 @@ import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import { ExportService } from './modules/export/export.service.ts';
+import { GitHubService } from './modules/github/github.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
 import { KeysService, keyKindOf } from './modules/keys/keys.service.ts';
 import { ProjectsService } from './modules/projects/projects.service.ts';
@@ -39,6 +40,7 @@ export interface Services {
   projects: ProjectsService;
   templates: TemplatesService;
   exports: ExportService;
+  github: GitHubService;
 }
 
 export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue'>): Services {
@@ -67,5 +69,6 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     projects,
     templates: new TemplatesService(em),
     exports: new ExportService(em, projects, usage),
+    github: new GitHubService(keys, deps.config.githubGraphqlUrl),
   };
 }

@@ -10,6 +10,7 @@ import '../modules/incidents/incidents.schema.ts';
 import '../modules/templates/templates.schema.ts';
 import '../modules/projects/projects.schema.ts';
 import '../modules/export/export.schema.ts';
+import '../modules/github/github.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

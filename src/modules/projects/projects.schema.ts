@@ -5,7 +5,7 @@ import { UserRef } from '../auth/auth.schema.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import { UsageSummaryRef } from '../usage/usage.schema.ts';
 import type { CodeFile } from './code-file.entity.ts';
-import { PHASES, type Project } from './project.entity.ts';
+import { PHASES, type Project, ProjectSchema } from './project.entity.ts';
 import { maturityScore } from './projects.service.ts';
 import { SPECIFICATION_SOURCES, type Specification } from './specification.entity.ts';
 
@@ -60,6 +60,15 @@ export const ProjectRef = builder.objectRef<Project>('Project').implement({
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
+
+builder.objectField(AnalysisRunRef, 'project', (t) =>
+  t.field({
+    type: ProjectRef,
+    nullable: true,
+    description: 'The project the run belongs to (an import creates it).',
+    resolve: (run, _args, { em }) => (run.projectId ? em.findOne(ProjectSchema, { id: run.projectId }) : null),
+  }),
+);
 
 const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({
