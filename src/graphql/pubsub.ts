@@ -42,7 +42,3 @@ export function createPubSubHandle(redisUrl: string | undefined): PubSubHandle {
     },
   };
 }
-
-export function createInProcessPubSub(): PubSub {
-  return createPubSub<PubSubChannels>();
-}
