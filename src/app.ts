@@ -47,15 +47,16 @@ async function exportDownload(deps: AppDeps, request: Request, projectId: string
     });
   }
   try {
-    const file = await context.services.exports.export(context.viewer, projectId, format);
-    return new Response(new Uint8Array(file.bytes), {
+    const file = await context.services.exports.download(context.viewer, projectId, format);
+    const body: BodyInit = Buffer.isBuffer(file.body) ? new Uint8Array(file.body) : (file.body as ReadableStream<Uint8Array<ArrayBuffer>>);
+    return new Response(body, {
       status: 200,
       headers: {
         'content-type': file.contentType,
-        'content-length': String(file.byteSize),
         'content-disposition': `attachment; filename="${file.filename}"`,
-        'x-content-sha256': file.sha256,
         'cache-control': 'private, no-store',
+        ...(file.byteSize !== null ? { 'content-length': String(file.byteSize) } : {}),
+        ...(file.sha256 !== null ? { 'x-content-sha256': file.sha256 } : {}),
       },
     });
   } catch (error) {

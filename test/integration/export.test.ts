@@ -55,6 +55,8 @@ describe('exportProject', () => {
     const response = await download(first.downloadUrl);
     expect(response.status).toBe(200);
     const bytes = Buffer.from(await response.arrayBuffer());
+    // PDF and code archives are streamed (no length up front); the bytes are the same all the same.
+    expect(response.headers.get('content-length')).toBe(format === 'PDF' || format === 'CODE' ? null : String(first.byteSize));
     expect(bytes.length).toBe(first.byteSize);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
     expect(response.headers.get('content-type')).toBe(first.contentType);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import type { TDocumentDefinitions } from 'pdfmake/interfaces.js';
 
@@ -9,7 +10,7 @@ const pdfmake = require('pdfmake') as {
   setFonts(fonts: Record<string, Record<string, string>>): void;
   setUrlAccessPolicy(policy: (url: string) => boolean): void;
   setLocalAccessPolicy(policy: (path: string) => boolean): void;
-  createPdf(document: TDocumentDefinitions): { getBuffer(): Promise<Buffer> };
+  createPdf(document: TDocumentDefinitions): { getBuffer(): Promise<Buffer>; getStream(): Promise<NodeJS.ReadableStream & { end(): void }> };
 };
 
 const fontDirectory = join(dirname(require.resolve('pdfmake/package.json')), 'fonts', 'Roboto');
@@ -24,7 +25,19 @@ pdfmake.setFonts({
 pdfmake.setUrlAccessPolicy(() => false);
 pdfmake.setLocalAccessPolicy((path) => path.startsWith(fontDirectory));
 
+const dated = (document: TDocumentDefinitions, creationDate: Date): TDocumentDefinitions => ({
+  ...document,
+  info: { ...document.info, creationDate, modDate: creationDate },
+});
+
 /** Renders a document. A fixed creation date keeps the bytes (and the PDF's file id) deterministic. */
 export function renderPdf(document: TDocumentDefinitions, creationDate: Date): Promise<Buffer> {
-  return pdfmake.createPdf({ ...document, info: { ...document.info, creationDate, modDate: creationDate } }).getBuffer();
+  return pdfmake.createPdf(dated(document, creationDate)).getBuffer();
+}
+
+/** The same bytes as `renderPdf`, handed on page by page as PDFKit writes them. */
+export async function renderPdfStream(document: TDocumentDefinitions, creationDate: Date): Promise<ReadableStream<Uint8Array>> {
+  const stream = await pdfmake.createPdf(dated(document, creationDate)).getStream();
+  stream.end();
+  return Readable.toWeb(stream as unknown as Readable) as ReadableStream<Uint8Array>;
 }

@@ -1,4 +1,4 @@
-import { strToU8, zipSync, type Zippable } from 'fflate';
+import { strToU8, Zip, ZipDeflate } from 'fflate';
 import { normaliseFilePath } from '../projects/paths.ts';
 import { byCategory, type ExportDocument, fileStem } from './export-document.ts';
 import { escapeInline } from './markdown.renderer.ts';
@@ -16,20 +16,39 @@ function specificationsReadme(document: ExportDocument): string {
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-/** The project's code files under a folder named after the project, plus a README of its specifications. */
-export function renderCodeArchive(document: ExportDocument): Buffer {
+/**
+ * The project's code files under a folder named after the project, plus a README of its specifications,
+ * as a stream: each file is deflated and handed on as it is added, so a large project is never held twice.
+ */
+export function codeArchiveStream(document: ExportDocument): ReadableStream<Uint8Array> {
   const root = fileStem(document.project.name);
-  const entries: Zippable = {};
-  const add = (path: string, content: string) => {
-    entries[`${root}/${path}`] = [strToU8(content), { mtime: FIXED_MTIME, level: 6 }];
-  };
-  const paths = new Set<string>();
-  for (const file of document.codeFiles) {
-    // Stored paths are already normalised; checked again because an archive must never escape its folder.
-    const path = normaliseFilePath(file.path);
-    paths.add(path);
-    add(path, file.content);
-  }
-  add(paths.has('README.md') ? 'SPECIFICATIONS.md' : 'README.md', specificationsReadme(document));
-  return Buffer.from(zipSync(entries));
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const zip = new Zip((error, chunk, final) => {
+        if (error) return controller.error(error);
+        controller.enqueue(chunk);
+        if (final) controller.close();
+      });
+      const add = (path: string, content: string) => {
+        const entry = new ZipDeflate(`${root}/${path}`, { level: 6 });
+        entry.mtime = FIXED_MTIME;
+        zip.add(entry);
+        entry.push(strToU8(content), true);
+      };
+      const paths = new Set<string>();
+      for (const file of document.codeFiles) {
+        // Stored paths are already normalised; checked again because an archive must never escape its folder.
+        const path = normaliseFilePath(file.path);
+        paths.add(path);
+        add(path, file.content);
+      }
+      add(paths.has('README.md') ? 'SPECIFICATIONS.md' : 'README.md', specificationsReadme(document));
+      zip.end();
+    },
+  });
+}
+
+/** The same archive in one buffer (for its size and hash). */
+export async function renderCodeArchive(document: ExportDocument): Promise<Buffer> {
+  return Buffer.from(await new Response(codeArchiveStream(document)).arrayBuffer());
 }

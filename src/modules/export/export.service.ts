@@ -7,10 +7,10 @@ import { type Project, ProjectSchema } from '../projects/project.entity.ts';
 import type { ProjectsService, ProjectViewer } from '../projects/projects.service.ts';
 import { SpecificationSchema } from '../projects/specification.entity.ts';
 import type { UsageService } from '../usage/usage.service.ts';
-import { renderCodeArchive } from './code-archive.ts';
+import { codeArchiveStream, renderCodeArchive } from './code-archive.ts';
 import { fileStem, loadExportDocument } from './export-document.ts';
 import { renderMarkdown } from './markdown.renderer.ts';
-import { renderProjectPdf } from './pdf.renderer.ts';
+import { renderProjectPdf, renderProjectPdfStream } from './pdf.renderer.ts';
 import { parseProjectDocument, toProjectDocument } from './project-json.ts';
 
 export const EXPORT_FORMATS = ['MARKDOWN', 'PDF', 'JSON', 'CODE'] as const;
@@ -57,7 +57,7 @@ export class ExportService {
     } else if (format === 'PDF') {
       rendered = { bytes: await renderProjectPdf(document), text: null, filename: `${stem}.pdf`, contentType: 'application/pdf' };
     } else {
-      rendered = { bytes: renderCodeArchive(document), text: null, filename: `${stem}-code.zip`, contentType: 'application/zip' };
+      rendered = { bytes: await renderCodeArchive(document), text: null, filename: `${stem}-code.zip`, contentType: 'application/zip' };
     }
     return {
       ...rendered,
@@ -65,6 +65,27 @@ export class ExportService {
       sha256: createHash('sha256').update(rendered.bytes).digest('hex'),
       downloadUrl: downloadPath(project.id, format),
     };
+  }
+
+  /**
+   * The file for the download route. PDF and code archives are streamed as they are produced (the same
+   * bytes as `export`), so a large project is not held in memory whole; Markdown and JSON are text.
+   */
+  async download(
+    viewer: ProjectViewer,
+    projectId: string,
+    format: ExportFormat,
+  ): Promise<{ filename: string; contentType: string; body: ReadableStream<Uint8Array> | Buffer; byteSize: number | null; sha256: string | null }> {
+    if (format === 'MARKDOWN' || format === 'JSON') {
+      const file = await this.export(viewer, projectId, format);
+      return { filename: file.filename, contentType: file.contentType, body: file.bytes, byteSize: file.byteSize, sha256: file.sha256 };
+    }
+    const project = await this.projects.get(viewer, projectId);
+    const document = await loadExportDocument(this.em, this.usage, project);
+    const stem = fileStem(project.name);
+    return format === 'PDF'
+      ? { filename: `${stem}.pdf`, contentType: 'application/pdf', body: await renderProjectPdfStream(document), byteSize: null, sha256: null }
+      : { filename: `${stem}-code.zip`, contentType: 'application/zip', body: codeArchiveStream(document), byteSize: null, sha256: null };
   }
 
   /** Creates a project (the viewer's) equal to an exported one, in one transaction. */

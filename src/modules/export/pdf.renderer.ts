@@ -1,11 +1,11 @@
 import type { Content, TDocumentDefinitions } from 'pdfmake/interfaces.js';
-import { renderPdf } from '../../integrations/pdf/pdf.renderer.ts';
+import { renderPdf, renderPdfStream } from '../../integrations/pdf/pdf.renderer.ts';
 import { byCategory, type ExportDocument } from './export-document.ts';
 
 const percent = (value: number) => `${Math.round(value * 100)}%`;
 
 /** The same content as the Markdown export: a title page, tables per category, page numbers. */
-export function renderProjectPdf(document: ExportDocument): Promise<Buffer> {
+function projectPdfDefinition(document: ExportDocument): TDocumentDefinitions {
   const { project, usage } = document;
   const content: Content[] = [
     { text: project.name, style: 'title', margin: [0, 180, 0, 12] },
@@ -78,6 +78,14 @@ export function renderProjectPdf(document: ExportDocument): Promise<Buffer> {
     footer: (page, pages) => ({ text: `${project.name} · ${page} / ${pages}`, alignment: 'center', fontSize: 8, margin: [0, 20, 0, 0] }),
     content,
   };
-  // The project's own last change dates the file: the same state gives the same bytes.
-  return renderPdf(definition, project.updatedAt);
+  return definition;
+}
+
+// The project's own last change dates the file: the same state gives the same bytes.
+export function renderProjectPdf(document: ExportDocument): Promise<Buffer> {
+  return renderPdf(projectPdfDefinition(document), document.project.updatedAt);
+}
+
+export function renderProjectPdfStream(document: ExportDocument): Promise<ReadableStream<Uint8Array>> {
+  return renderPdfStream(projectPdfDefinition(document), document.project.updatedAt);
 }
