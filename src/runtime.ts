@@ -8,6 +8,7 @@ import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { createRunWorker } from './modules/analysis/analysis.worker.ts';
 import { executors } from './modules/analysis/executors.ts';
+import { TokenCache } from './modules/auth/token-cache.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
@@ -36,7 +37,13 @@ export async function startRuntime(options: {
     retryLimit: config.jobs.retryLimit,
     concurrency: config.jobs.concurrency,
   });
-  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue };
+  const tokenCache = new TokenCache();
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache };
+  // Revocations from any replica evict the token here too.
+  const revocations = pubsub.pubsub.subscribe('auth:revoked')[Symbol.asyncIterator]();
+  void (async () => {
+    for (let next = await revocations.next(); !next.done; next = await revocations.next()) tokenCache.evict(next.value.tokenHash);
+  })().catch((error: unknown) => logger.error({ err: error }, 'revocation listener stopped'));
   if (config.jobs.workers) {
     const worker = createRunWorker(deps, executors);
     await queue.work(worker.run, worker.dead);
@@ -47,6 +54,7 @@ export async function startRuntime(options: {
     app,
     deps,
     async stop() {
+      await revocations.return?.();
       await queue.stop();
       await app.stop();
       await pubsub.close();

@@ -7,6 +7,7 @@ import type { JobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import type { TokenCache } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import { ExportService } from './modules/export/export.service.ts';
 import { GitHubService } from './modules/github/github.service.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   secretBox: SecretBox;
   /** Null in a process that takes no jobs and starts none. */
   queue: JobQueue | null;
+  /** Recently seen access tokens (see modules/auth/token-cache.ts); absent: every request asks the database. */
+  tokenCache?: TokenCache;
 }
 
 export interface Services {
@@ -43,7 +46,7 @@ export interface Services {
   github: GitHubService;
 }
 
-export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue'>): Services {
+export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache'>): Services {
   const providers = new ProvidersService(em, deps.secretBox);
   const usage = new UsageService(em);
   const keys = new KeysService(em, deps.secretBox);
@@ -59,7 +62,10 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     projectLlm: (caller, projectId) => projects.llmOf({ id: caller.userId, role: caller.role ?? 'MEMBER' }, projectId),
   });
   return {
-    auth: new AuthService(em),
+    auth: new AuthService(em, {
+      cache: deps.tokenCache,
+      onRevoke: (tokenHash) => deps.pubsub.publish('auth:revoked', { tokenHash }),
+    }),
     providers,
     usage,
     calls,

@@ -18,6 +18,7 @@ export interface AnalysisEventMessage {
 export type PubSubChannels = {
   'analysis:event': [runId: string, event: AnalysisEventMessage];
   'analysis:cancel': [runId: string, request: { runId: string }];
+  'auth:revoked': [revocation: { tokenHash: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubChannels>>;

@@ -55,6 +55,28 @@ describe('authentication', () => {
     expect((await t.graphql('{ me { email } }', { token: member.token })).errors).toBeUndefined();
   });
 
+  it.runIf(process.env.REDIS_URL)('refuses a token on every replica once one of them revokes it (through Redis)', async () => {
+    const replica = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
+    const here = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
+    try {
+      const member = await here.createUser(`replicas-${Date.now()}@example.com`);
+      const issued = await here.graphql<{ createAccessToken: { token: string; accessToken: { id: string } } }>(
+        'mutation { createAccessToken { token accessToken { id } } }',
+        { token: member.token },
+      );
+      const { token, accessToken } = issued.data!.createAccessToken;
+      // Both replicas have now seen (and cached) the token.
+      expect((await here.graphql('{ me { email } }', { token })).errors).toBeUndefined();
+      expect((await replica.graphql('{ me { email } }', { token })).errors).toBeUndefined();
+      await replica.graphql('mutation($id: ID!) { revokeAccessToken(id: $id) { id } }', { variables: { id: accessToken.id }, token: member.token });
+      const { waitFor } = await import('../support/process.ts');
+      await waitFor(async () => (await here.graphql('{ me { email } }', { token })).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', 5_000, 'the revocation on the other replica');
+    } finally {
+      await replica.close();
+      await here.close();
+    }
+  });
+
   it('lets introspection through without a token', async () => {
     const response = await t.graphql<{ __schema: { queryType: { name: string } } }>('{ __schema { queryType { name } } }', {
       token: null,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import { type AccessToken, AccessTokenSchema } from './access-token.entity.ts';
 import { bearerToken, generateToken, hashToken, isWellFormedToken, tokenHint } from './token.ts';
+import type { TokenCache } from './token-cache.ts';
 import { type Role, type User, UserSchema } from './user.entity.ts';
 
 export interface Viewer {
@@ -41,8 +42,13 @@ const emailSchema = z.email({ error: 'Enter a valid email address.' }).max(320);
 export class AuthService {
   private readonly em: EntityManager;
 
-  constructor(em: EntityManager) {
+  private readonly cache: TokenCache | null;
+  private readonly onRevoke: ((tokenHash: string) => void) | null;
+
+  constructor(em: EntityManager, options: { cache?: TokenCache; onRevoke?: (tokenHash: string) => void } = {}) {
     this.em = em;
+    this.cache = options.cache ?? null;
+    this.onRevoke = options.onRevoke ?? null;
   }
 
   /** Resolves the Authorization header to a viewer. No header: anonymous; a bad token: a problem to report. */
@@ -52,23 +58,34 @@ export class AuthService {
     if (!token || !isWellFormedToken(token)) {
       return { viewer: null, problem: 'The Authorization header must be "Bearer <token>" with a valid Agora token.' };
     }
-    // Every request passes here: one plain join, no entity hydration (the ORM's cost dominated this path).
+    const tokenHash = hashToken(token);
+    const now = Date.now();
+    const cached = this.cache?.get(tokenHash, now);
+    if (cached) {
+      await this.touch(tokenHash, cached.viewer.tokenId, cached.lastUsedAt, now);
+      return { viewer: cached.viewer, problem: null };
+    }
+    // Every request that misses the cache passes here: one plain join, no entity hydration.
     const [row] = await this.em.execute<TokenRow[]>(
       `select t.id as token_id, t.last_used_at, t.expires_at, t.revoked_at, u.id as user_id, u.email, u.name, u.role
        from auth.access_tokens t join auth.users u on u.id = t.user_id where t.token_hash = ?`,
-      [hashToken(token)],
+      [tokenHash],
     );
-    const now = new Date();
-    if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at) <= now)) {
+    const expiresAt = row?.expires_at ? new Date(row.expires_at).getTime() : null;
+    if (!row || row.revoked_at || (expiresAt !== null && expiresAt <= now)) {
       return { viewer: null, problem: 'The access token is invalid, expired or revoked.' };
     }
-    if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > LAST_USED_PRECISION_MS) {
-      await this.em.execute('update auth.access_tokens set last_used_at = ? where id = ?', [now, row.token_id]);
-    }
-    return {
-      viewer: { id: row.user_id, email: row.email, name: row.name, role: row.role, tokenId: row.token_id },
-      problem: null,
-    };
+    const viewer: Viewer = { id: row.user_id, email: row.email, name: row.name, role: row.role, tokenId: row.token_id };
+    const lastUsedAt = row.last_used_at ? new Date(row.last_used_at).getTime() : null;
+    this.cache?.set(tokenHash, { viewer, expiresAt, lastUsedAt }, now);
+    await this.touch(tokenHash, row.token_id, lastUsedAt, now);
+    return { viewer, problem: null };
+  }
+
+  private async touch(tokenHash: string, tokenId: string, lastUsedAt: number | null, now: number): Promise<void> {
+    if (lastUsedAt !== null && now - lastUsedAt <= LAST_USED_PRECISION_MS) return;
+    this.cache?.markUsed(tokenHash, now);
+    await this.em.execute('update auth.access_tokens set last_used_at = ? where id = ?', [new Date(now), tokenId]);
   }
 
   /** Creates a user and its first token, in one transaction. */
@@ -101,6 +118,8 @@ export class AuthService {
     if (!record) throw notFound('The access token');
     record.revokedAt ??= new Date();
     await this.em.flush();
+    this.cache?.evict(record.tokenHash);
+    this.onRevoke?.(record.tokenHash);
     return record;
   }
 
