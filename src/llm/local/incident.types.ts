@@ -18,6 +18,9 @@ export type RecommendationType = (typeof RECOMMENDATION_TYPES)[number];
 export const PRIORITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
+/** Lower is more urgent: sorts recommendations most urgent first. */
+export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3 };
+
 export interface IncidentInput {
   title: string;
   description: string;
