@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import { createRunWorker } from './modules/analysis/analysis.worker.ts';
 import { executors } from './modules/analysis/executors.ts';
 import { TokenCache } from './modules/auth/token-cache.ts';
+import { RoutingCache } from './modules/calls/routing-cache.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
@@ -38,12 +39,17 @@ export async function startRuntime(options: {
     concurrency: config.jobs.concurrency,
   });
   const tokenCache = new TokenCache();
-  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache };
-  // Revocations from any replica evict the token here too.
+  const routingCache = new RoutingCache({ publish: (change) => pubsub.pubsub.publish('routing:changed', change) });
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache };
+  // Revocations and routing changes from any replica drop what this one holds too.
   const revocations = pubsub.pubsub.subscribe('auth:revoked')[Symbol.asyncIterator]();
   void (async () => {
     for (let next = await revocations.next(); !next.done; next = await revocations.next()) tokenCache.evict(next.value.tokenHash);
   })().catch((error: unknown) => logger.error({ err: error }, 'revocation listener stopped'));
+  const routingChanges = pubsub.pubsub.subscribe('routing:changed')[Symbol.asyncIterator]();
+  void (async () => {
+    for (let next = await routingChanges.next(); !next.done; next = await routingChanges.next()) routingCache.apply(next.value);
+  })().catch((error: unknown) => logger.error({ err: error }, 'routing change listener stopped'));
   if (config.jobs.workers) {
     const worker = createRunWorker(deps, executors);
     await queue.work(worker.run, worker.dead);
@@ -55,6 +61,7 @@ export async function startRuntime(options: {
     deps,
     async stop() {
       await revocations.return?.();
+      await routingChanges.return?.();
       await queue.stop();
       await app.stop();
       await pubsub.close();

@@ -9,6 +9,7 @@ import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import type { TokenCache } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
+import type { RoutingCache } from './modules/calls/routing-cache.ts';
 import { ExportService } from './modules/export/export.service.ts';
 import { GitHubService } from './modules/github/github.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
@@ -30,6 +31,8 @@ export interface AppDeps {
   queue: JobQueue | null;
   /** Recently seen access tokens (see modules/auth/token-cache.ts); absent: every request asks the database. */
   tokenCache?: TokenCache;
+  /** Provider configurations and user keys as calls read them (see modules/calls/routing-cache.ts); absent: read per call. */
+  routingCache?: RoutingCache;
 }
 
 export interface Services {
@@ -46,10 +49,10 @@ export interface Services {
   github: GitHubService;
 }
 
-export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache'>): Services {
-  const providers = new ProvidersService(em, deps.secretBox);
+export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache'>): Services {
+  const providers = new ProvidersService(em, deps.secretBox, deps.routingCache);
   const usage = new UsageService(em);
-  const keys = new KeysService(em, deps.secretBox);
+  const keys = new KeysService(em, deps.secretBox, deps.routingCache);
   const projects = new ProjectsService(em);
   const calls = new CallsService(em, {
     providers,

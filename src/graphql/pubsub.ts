@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSubEvent } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { RoutingChange } from '../modules/calls/routing-cache.ts';
 
 /** A run's progress event as it travels between replicas (JSON-safe: dates as ISO strings). */
 export interface AnalysisEventMessage {
@@ -19,6 +20,7 @@ export type PubSubChannels = {
   'analysis:event': [runId: string, event: AnalysisEventMessage];
   'analysis:cancel': [runId: string, request: { runId: string }];
   'auth:revoked': [revocation: { tokenHash: string }];
+  'routing:changed': [change: RoutingChange];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubChannels>>;

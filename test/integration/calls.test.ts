@@ -121,6 +121,59 @@ describe('routing', () => {
   });
 });
 
+describe('routing data kept per process', () => {
+  it('sends a warm call with one SQL statement, the usage row, and sees every change at the next call', async () => {
+    const member = await t.createUser(`warm-${Date.now()}@example.com`);
+    const id = await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
+    const authorization = async () => {
+      const response = await callLlm({ prompt: 'hi' }, member.token);
+      expect(response.errors).toBeUndefined();
+      return fakes.openai.requests.at(-1)?.headers.authorization;
+    };
+    expect(await authorization()).toBe(`Bearer ${CONFIG_KEY}`);
+    const before = t.db.queries.length;
+    expect(await authorization()).toBe(`Bearer ${CONFIG_KEY}`);
+    const statements = t.db.queries.slice(before);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*insert into specs\.usage_daily/);
+
+    await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-config-key-rotated" }) { id } }', { variables: { id } });
+    expect(await authorization()).toBe('Bearer sk-config-key-rotated');
+    await t.graphql('mutation($input: AddApiKeyInput!) { addApiKey(input: $input) { id } }', {
+      variables: { input: { provider: 'OPENAI', apiKey: 'sk-member-own-key' } },
+      token: member.token,
+    });
+    expect(await authorization()).toBe('Bearer sk-member-own-key');
+    await t.graphql('mutation { deactivateIntelligenceProvider }');
+    const local = await callLlm({ prompt: 'hi' }, member.token);
+    expect(local.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it.runIf(process.env.REDIS_URL)('drops it on every replica when one of them changes a configuration (through Redis)', async () => {
+    const replica = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
+    const here = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
+    try {
+      const created = await here.graphql<{ createIntelligenceProvider: { id: string } }>(
+        'mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }',
+        { variables: { input: { name: 'replicated', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-first', isActive: true } } },
+      );
+      const id = created.data!.createIntelligenceProvider.id;
+      const call = async () => {
+        const response = await here.graphql('mutation { callLlm(input: { prompt: "hi" }) { text } }');
+        expect(response.errors).toBeUndefined();
+        return fakes.openai.requests.at(-1)?.headers.authorization;
+      };
+      expect(await call()).toBe('Bearer sk-first');
+      await replica.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-second" }) { id } }', { variables: { id } });
+      const { waitFor } = await import('../support/process.ts');
+      await waitFor(async () => (await call()) === 'Bearer sk-second', 3_000, 'the change made on the other replica');
+    } finally {
+      await replica.close();
+      await here.close();
+    }
+  });
+});
+
 describe('usage records', () => {
   beforeEach(async () => {
     await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });

@@ -54,6 +54,16 @@ export async function createTestApp(environment: Record<string, string> = {}, ap
   const secretBox = new SecretBox(parseMasterKeys(config.encryptionKey ?? TEST_MASTER_KEY));
   const runtime = await startRuntime({ config, orm: db.orm, databaseUrl: db.url, logger, secretBox });
   const app = runtime.app;
+  // A test that writes to the database directly changes what the gateway caches per process (provider
+  // configurations, user keys): it forgets them after every such statement, as an operator would restart.
+  const sql = db.sql;
+  db.sql = async (text, values) => {
+    try {
+      return await sql(text, values);
+    } finally {
+      runtime.deps.routingCache?.clear();
+    }
+  };
 
   const createUser = async (email: string, role: 'ADMIN' | 'MEMBER' = 'MEMBER') => {
     const { user, token } = await new AuthService(db.orm.em.fork()).createUser({ email, role });

@@ -6,10 +6,10 @@ import { providerName } from '../../llm/provider-names.ts';
 import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { DriverSettings, GenerateRequest, ProviderKind, TokenUsage } from '../../llm/types.ts';
-import type { IntelligenceProvider } from '../providers/intelligence-provider.entity.ts';
 import { endpointOf, type ProviderConfig } from '../providers/provider-config.ts';
 import type { ProvidersService } from '../providers/providers.service.ts';
 import type { UsageService } from '../usage/usage.service.ts';
+import type { RoutingConfiguration } from './routing-cache.ts';
 import { SecretDecryptionError } from '../../security/secret-box.ts';
 
 export interface CallInput {
@@ -47,7 +47,7 @@ export interface ProviderTestResult {
 export interface Route {
   kind: ProviderKind;
   model: string;
-  configuration: IntelligenceProvider | null;
+  configuration: RoutingConfiguration | null;
   request: GenerateRequest;
   settings: DriverSettings;
 }
@@ -95,12 +95,12 @@ export class CallsService {
 
   async route(caller: Caller, input: CallInput): Promise<Route> {
     const project = input.projectId ? await this.deps.projectLlm(caller, input.projectId) : null;
-    const pinned = input.configurationId ? await this.deps.providers.get(input.configurationId) : null;
+    const pinned = input.configurationId ? await this.deps.providers.routingConfiguration(input.configurationId) : null;
     const named = pinned?.provider ?? input.provider ?? project?.provider ?? null;
-    const active = pinned || named ? null : await this.deps.providers.active();
+    const active = pinned || named ? null : await this.deps.providers.routingActive();
     const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
-    const configuration = pinned ?? (named ? await this.deps.providers.forKind(kind) : active);
-    const config: ProviderConfig = configuration ? this.deps.providers.configOf(configuration) : {};
+    const configuration = pinned ?? (named ? await this.deps.providers.routingForKind(kind) : active);
+    const config: ProviderConfig = configuration?.config ?? {};
     const projectModel = project?.provider === kind ? project.model : null;
     const model = input.model?.trim() || projectModel || config.model || defaultModel(kind);
     if (!isKnownModel(kind, model)) {
@@ -231,8 +231,8 @@ export class CallsService {
     if (!getDriver(kind).requiresApiKey) return true;
     if (this.deps.environmentKeys[kind]) return true;
     if (await this.deps.userKey(caller.userId, kind)) return true;
-    const configuration = await this.deps.providers.forKind(kind);
-    return configuration !== null && configuration.apiKeyVersion !== null && configuration.apiKeyVersion !== undefined;
+    const configuration = await this.deps.providers.routingForKind(kind);
+    return configuration !== null && configuration.apiKeyVersion !== null;
   }
 
   /** Sends a tiny prompt through one configuration; a failing provider is a result, not an error. */
@@ -253,11 +253,11 @@ export class CallsService {
     }
   }
 
-  private async resolveKey(caller: Caller | null, kind: ProviderKind, configuration: IntelligenceProvider | null): Promise<string> {
+  private async resolveKey(caller: Caller | null, kind: ProviderKind, configuration: RoutingConfiguration | null): Promise<string> {
     const own = caller ? await unsealed(() => this.deps.userKey(caller.userId, kind), 'Your stored key for this provider') : null;
     if (own) return own;
     const configured = configuration
-      ? await unsealed(() => this.deps.providers.apiKeyOf(configuration), `The key of configuration "${configuration.name}"`)
+      ? await unsealed(async () => this.deps.providers.routingKeyOf(configuration), `The key of configuration "${configuration.name}"`)
       : null;
     if (configured) return configured;
     const fromEnvironment = this.deps.environmentKeys[kind];

@@ -4,6 +4,7 @@ import type { ProviderKind } from '../../llm/types.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { isUuid } from '../../db/query.ts';
 import { type ApiKey, ApiKeySchema, type KeyKind } from './api-key.entity.ts';
+import type { CachedUserKey, RoutingCache } from '../calls/routing-cache.ts';
 
 export interface NewApiKey {
   provider: KeyKind;
@@ -27,10 +28,12 @@ const LAST_USED_PRECISION_MS = 60_000;
 export class KeysService {
   private readonly em: EntityManager;
   private readonly secretBox: SecretBox;
+  private readonly cache: RoutingCache | null;
 
-  constructor(em: EntityManager, secretBox: SecretBox) {
+  constructor(em: EntityManager, secretBox: SecretBox, cache?: RoutingCache) {
     this.em = em;
     this.secretBox = secretBox;
+    this.cache = cache ?? null;
   }
 
   list(userId: string): Promise<ApiKey[]> {
@@ -45,7 +48,7 @@ export class KeysService {
       throw badInput('apiKey must be a single token of at most 4096 characters.', { field: 'apiKey' });
     }
     const label = input.label?.trim().slice(0, 200) || null;
-    return this.em.transactional(async (em) => {
+    const added = await this.em.transactional(async (em) => {
       // Serialises a user's concurrent additions, so the one-live-key rule never trips as an error.
       await em.execute('select 1 from auth.users where id = ? for update', [userId]);
       const now = new Date();
@@ -64,6 +67,8 @@ export class KeysService {
       await em.flush();
       return key;
     });
+    this.cache?.changed({ kind: 'user-keys', userId });
+    return added;
   }
 
   async revoke(userId: string, id: string): Promise<ApiKey> {
@@ -71,18 +76,25 @@ export class KeysService {
     if (!key) throw notFound('The API key');
     key.revokedAt ??= new Date();
     await this.em.flush();
+    this.cache?.changed({ kind: 'user-keys', userId });
     return key;
   }
 
   /** The user's live key for a provider, in clear, for a call; null when they have none. */
   async secretFor(userId: string, kind: KeyKind): Promise<string | null> {
-    const key = await this.em.findOne(ApiKeySchema, { user: userId, provider: kind, revokedAt: null }, { populate: ['ciphertext'] });
-    if (!key) return null;
-    const secret = this.secretBox.open({ ciphertext: key.ciphertext, keyVersion: key.keyVersion }, apiKeyAad(key, userId));
-    const now = new Date();
-    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {
-      await this.em.nativeUpdate(ApiKeySchema, { id: key.id }, { lastUsedAt: now });
+    const load = async (): Promise<CachedUserKey> => {
+      const key = await this.em.findOne(ApiKeySchema, { user: userId, provider: kind, revokedAt: null }, { populate: ['ciphertext'] });
+      if (!key) return { secret: null, keyId: null, lastUsedAt: null };
+      // A key that fails its integrity check throws here, and is never cached.
+      const secret = this.secretBox.open({ ciphertext: key.ciphertext, keyVersion: key.keyVersion }, apiKeyAad(key, userId));
+      return { secret, keyId: key.id, lastUsedAt: key.lastUsedAt?.getTime() ?? null };
+    };
+    const key = this.cache ? await this.cache.userKey(userId, kind, load) : await load();
+    const now = Date.now();
+    if (key.keyId && (key.lastUsedAt === null || now - key.lastUsedAt > LAST_USED_PRECISION_MS)) {
+      key.lastUsedAt = now;
+      await this.em.nativeUpdate(ApiKeySchema, { id: key.keyId }, { lastUsedAt: new Date(now) });
     }
-    return secret;
+    return key.secret;
   }
 }

@@ -6,6 +6,7 @@ import { isUuid, textSearch } from '../../db/query.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { type IntelligenceProvider, IntelligenceProviderSchema } from './intelligence-provider.entity.ts';
 import { parseProviderConfig, type ProviderConfig } from './provider-config.ts';
+import type { RoutingCache, RoutingConfiguration } from '../calls/routing-cache.ts';
 
 export interface ProviderFilter {
   provider?: ProviderKind | null;
@@ -33,10 +34,12 @@ export function providerKeyAad(id: string): string {
 export class ProvidersService {
   private readonly em: EntityManager;
   private readonly secretBox: SecretBox;
+  private readonly cache: RoutingCache | null;
 
-  constructor(em: EntityManager, secretBox: SecretBox) {
+  constructor(em: EntityManager, secretBox: SecretBox, cache?: RoutingCache) {
     this.em = em;
     this.secretBox = secretBox;
+    this.cache = cache ?? null;
   }
 
   list(filter: ProviderFilter = {}): Promise<IntelligenceProvider[]> {
@@ -59,13 +62,6 @@ export class ProvidersService {
     const found = isUuid(id) ? await this.em.findOne(IntelligenceProviderSchema, { id }) : null;
     if (!found) throw notFound('The intelligence provider');
     return found;
-  }
-
-  /** The configuration serving an explicitly named kind: the active one if of that kind, else the newest. */
-  async forKind(kind: ProviderKind): Promise<IntelligenceProvider | null> {
-    const active = await this.active();
-    if (active?.provider === kind) return active;
-    return this.em.findOne(IntelligenceProviderSchema, { provider: kind }, { orderBy: { updatedAt: 'desc' } });
   }
 
   async create(input: ProviderInput): Promise<IntelligenceProvider> {
@@ -113,31 +109,80 @@ export class ProvidersService {
   async delete(id: string): Promise<boolean> {
     const row = await this.get(id);
     await this.em.remove(row).flush();
+    this.changed();
     return true;
   }
 
   async activate(id: string): Promise<IntelligenceProvider> {
     await this.get(id);
-    return this.em.transactional(async (em) => {
+    const row = await this.em.transactional(async (em) => {
       await this.activateWithin(em, id);
       return em.findOneOrFail(IntelligenceProviderSchema, { id }, { refresh: true });
     });
+    this.changed();
+    return row;
   }
 
   /** Returns whether a configuration was active. */
   async deactivate(): Promise<boolean> {
-    return this.em.transactional(async (em) => {
+    const was = await this.em.transactional(async (em) => {
       await em.execute('select pg_advisory_xact_lock(?)', [ACTIVATION_LOCK]);
       return (await em.nativeUpdate(IntelligenceProviderSchema, { isActive: true }, { isActive: false })) > 0;
     });
+    this.changed();
+    return was;
   }
 
-  /** The stored API key in clear, for a call. Never returned by the API. */
-  async apiKeyOf(row: IntelligenceProvider): Promise<string | null> {
-    if (row.apiKeyVersion === null || row.apiKeyVersion === undefined) return null;
+  /** Every configuration as routing reads it: one query, or none while the process's cache holds them. */
+  private routingConfigurations(): Promise<RoutingConfiguration[]> {
+    const load = async () => {
+      const rows = await this.em.execute<RoutingRow[]>(
+        `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, updated_at
+         from specs.intelligence_providers`,
+      );
+      return rows.map(toRoutingConfiguration);
+    };
+    return this.cache ? this.cache.configurations(load) : load();
+  }
+
+  /** The active configuration, for routing. */
+  async routingActive(): Promise<RoutingConfiguration | null> {
+    return (await this.routingConfigurations()).find((row) => row.isActive) ?? null;
+  }
+
+  /** The configuration serving an explicitly named kind: the active one if of that kind, else the newest. */
+  async routingForKind(kind: ProviderKind): Promise<RoutingConfiguration | null> {
+    let newest: RoutingConfiguration | null = null;
+    for (const row of await this.routingConfigurations()) {
+      if (row.provider !== kind) continue;
+      if (row.isActive) return row;
+      if (!newest || row.updatedAt > newest.updatedAt) newest = row;
+    }
+    return newest;
+  }
+
+  /** One configuration, read fresh (testing a configuration). NOT_FOUND when there is none. */
+  async routingConfiguration(id: string): Promise<RoutingConfiguration> {
+    const row = await this.get(id);
     await this.em.populate(row, ['apiKeyCiphertext']);
-    if (!row.apiKeyCiphertext) return null;
-    return this.secretBox.open({ ciphertext: row.apiKeyCiphertext, keyVersion: row.apiKeyVersion }, providerKeyAad(row.id));
+    return {
+      id: row.id,
+      name: row.name,
+      provider: row.provider,
+      config: row.config as ProviderConfig,
+      isActive: row.isActive,
+      apiKeyVersion: row.apiKeyVersion ?? null,
+      apiKeyCiphertext: row.apiKeyCiphertext ?? null,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  /** A routing configuration's key in clear, for a call; opened once per cached configuration. */
+  routingKeyOf(row: RoutingConfiguration): string | null {
+    const { apiKeyCiphertext: ciphertext, apiKeyVersion: keyVersion } = row;
+    if (ciphertext === null || keyVersion === null) return null;
+    const open = () => this.secretBox.open({ ciphertext, keyVersion }, providerKeyAad(row.id));
+    return this.cache ? this.cache.openedKey(row, open) : open();
   }
 
   configOf(row: IntelligenceProvider): ProviderConfig {
@@ -165,13 +210,20 @@ export class ProvidersService {
     row.apiKeyHint = secretHint(key);
   }
 
+  /** Routing reads configurations from a per-process cache: every change drops it, in every replica. */
+  private changed(): void {
+    this.cache?.changed({ kind: 'providers' });
+  }
+
   private async writing<T>(name: string, work: (em: EntityManager) => Promise<T>, exceptId?: string): Promise<T> {
     try {
-      return await this.em.transactional(async (em) => {
+      const result = await this.em.transactional(async (em) => {
         const clash = await em.findOne(IntelligenceProviderSchema, { name, ...(exceptId ? { id: { $ne: exceptId } } : {}) });
         if (clash) throw conflictingName(name);
         return work(em);
       });
+      this.changed();
+      return result;
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw conflictingName(name);
       throw error;
@@ -190,3 +242,27 @@ function conflictingName(name: string): AppError {
   return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
 }
 
+
+interface RoutingRow {
+  id: string;
+  name: string;
+  provider: ProviderKind;
+  config: ProviderConfig;
+  is_active: boolean;
+  api_key_version: number | null;
+  api_key_ciphertext: string | null;
+  updated_at: Date;
+}
+
+function toRoutingConfiguration(row: RoutingRow): RoutingConfiguration {
+  return {
+    id: row.id,
+    name: row.name,
+    provider: row.provider,
+    config: row.config,
+    isActive: row.is_active,
+    apiKeyVersion: row.api_key_version,
+    apiKeyCiphertext: row.api_key_ciphertext,
+    updatedAt: new Date(row.updated_at),
+  };
+}

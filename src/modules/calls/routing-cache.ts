@@ -1,0 +1,115 @@
+import type { ProviderKind } from '../../llm/types.ts';
+import type { ProviderConfig } from '../providers/provider-config.ts';
+
+/** What routing needs of a provider configuration; the sealed key stays sealed until a call needs it. */
+export interface RoutingConfiguration {
+  id: string;
+  name: string;
+  provider: ProviderKind;
+  config: ProviderConfig;
+  isActive: boolean;
+  apiKeyVersion: number | null;
+  apiKeyCiphertext: string | null;
+  updatedAt: Date;
+}
+
+/** A user's live key for a provider as last read: the key in clear, or null when they have none. */
+export interface CachedUserKey {
+  secret: string | null;
+  keyId: string | null;
+  lastUsedAt: number | null;
+}
+
+/** Which part of the routing data changed; travels between replicas on the `routing:changed` channel. */
+export type RoutingChange = { kind: 'providers' } | { kind: 'user-keys'; userId: string };
+
+interface Snapshot<T> {
+  value: T;
+  cachedAt: number;
+}
+
+/**
+ * What every call reads before it can go out: the provider configurations (with their keys, opened once)
+ * and the caller's own keys. Kept per process so a call costs no lookup, and dropped on every change:
+ * at once here and, through the pub/sub, in every replica sharing REDIS_URL; without Redis, other replicas
+ * notice within the TTL (5 s for configurations, 30 s for user keys).
+ *
+ * A write bumps the generation; a read that started before the write never stores what it read, so a
+ * read racing a change cannot put the old state back.
+ */
+export class RoutingCache {
+  private generation = 0;
+  private providers: Snapshot<RoutingConfiguration[]> | null = null;
+  private readonly openedKeys = new WeakMap<RoutingConfiguration, string>();
+  private readonly userKeys = new Map<string, Snapshot<CachedUserKey>>();
+  private readonly publish: (change: RoutingChange) => void;
+  private readonly providerTtlMs: number;
+  private readonly userKeyTtlMs: number;
+  private readonly maxUserKeys: number;
+
+  constructor(options: { publish?: (change: RoutingChange) => void; providerTtlMs?: number; userKeyTtlMs?: number; maxUserKeys?: number } = {}) {
+    this.publish = options.publish ?? (() => {});
+    this.providerTtlMs = options.providerTtlMs ?? 5_000;
+    this.userKeyTtlMs = options.userKeyTtlMs ?? 30_000;
+    this.maxUserKeys = options.maxUserKeys ?? 10_000;
+  }
+
+  async configurations(load: () => Promise<RoutingConfiguration[]>, now = Date.now()): Promise<RoutingConfiguration[]> {
+    const cached = this.providers;
+    if (cached && now - cached.cachedAt < this.providerTtlMs) return cached.value;
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) this.providers = { value, cachedAt: now };
+    return value;
+  }
+
+  /** The configuration's key in clear, opened once per cached configuration. A failure is never kept. */
+  openedKey(configuration: RoutingConfiguration, open: () => string): string {
+    const known = this.openedKeys.get(configuration);
+    if (known !== undefined) return known;
+    const secret = open();
+    this.openedKeys.set(configuration, secret);
+    return secret;
+  }
+
+  async userKey(userId: string, kind: string, load: () => Promise<CachedUserKey>, now = Date.now()): Promise<CachedUserKey> {
+    const id = `${userId}:${kind}`;
+    const cached = this.userKeys.get(id);
+    if (cached && now - cached.cachedAt < this.userKeyTtlMs) return cached.value;
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) {
+      this.userKeys.delete(id);
+      if (this.userKeys.size >= this.maxUserKeys) {
+        const oldest = this.userKeys.keys().next().value;
+        if (oldest !== undefined) this.userKeys.delete(oldest);
+      }
+      this.userKeys.set(id, { value, cachedAt: now });
+    }
+    return value;
+  }
+
+  /** A change made by this process: dropped here and announced to the other replicas. */
+  changed(change: RoutingChange): void {
+    this.apply(change);
+    this.publish(change);
+  }
+
+  /** A change announced by any replica (this one included). */
+  apply(change: RoutingChange): void {
+    this.generation += 1;
+    if (change.kind === 'providers') {
+      this.providers = null;
+      return;
+    }
+    const prefix = `${change.userId}:`;
+    for (const id of this.userKeys.keys()) if (id.startsWith(prefix)) this.userKeys.delete(id);
+  }
+
+  /** Forgets everything, e.g. after the database was changed behind the gateway's back. */
+  clear(): void {
+    this.generation += 1;
+    this.providers = null;
+    this.userKeys.clear();
+  }
+}
