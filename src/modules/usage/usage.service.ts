@@ -92,49 +92,45 @@ export class UsageService {
     this.em = em;
   }
 
-  /** Writes one usage row and folds it into the daily rollup, in one transaction. */
+  /**
+   * Writes one usage row and folds it into the daily rollup: one statement, so both happen or neither,
+   * in a single round trip. The rollup adds the row as stored (cost rounded to the column's scale).
+   */
   async record(entry: UsageEntry): Promise<void> {
-    const createdAt = entry.at ?? new Date();
-    const model = entry.model.slice(0, 200);
-    await this.em.transactional(async (em) => {
-      await em.insert(UsageRecordSchema, {
-        id: randomUUID(),
-        user: entry.userId,
-        projectId: entry.projectId,
-        provider: entry.provider,
-        model,
-        inputTokens: entry.inputTokens,
-        outputTokens: entry.outputTokens,
-        cost: entry.cost,
-        latencyMs: entry.latencyMs,
-        status: entry.status,
-        errorClass: entry.errorClass?.slice(0, 40) ?? null,
-        streamed: entry.streamed,
-        attempts: entry.attempts,
-        createdAt,
-      });
-      await em.execute(
-        `insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         values ((?::timestamptz at time zone 'UTC')::date, ?, ?, ?, ?, 1, ?, ?, ?, ?)
-         on conflict (day, user_id, project_id, provider, model) do update set
-           calls = d.calls + 1,
-           input_tokens = d.input_tokens + excluded.input_tokens,
-           output_tokens = d.output_tokens + excluded.output_tokens,
-           cost = d.cost + excluded.cost,
-           unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`,
-        [
-          createdAt.toISOString(),
-          entry.userId,
-          entry.projectId,
-          entry.provider,
-          model,
-          entry.inputTokens ?? 0,
-          entry.outputTokens ?? 0,
-          entry.cost ?? '0',
-          entry.cost === null ? 1 : 0,
-        ],
-      );
-    });
+    await this.em.execute(
+      `with r as (
+         insert into specs.usage_records
+           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         returning created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost
+       )
+       insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1,
+              coalesce(r.input_tokens, 0), coalesce(r.output_tokens, 0), coalesce(r.cost, 0), case when r.cost is null then 1 else 0 end
+       from r
+       on conflict (day, user_id, project_id, provider, model) do update set
+         calls = d.calls + 1,
+         input_tokens = d.input_tokens + excluded.input_tokens,
+         output_tokens = d.output_tokens + excluded.output_tokens,
+         cost = d.cost + excluded.cost,
+         unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`,
+      [
+        randomUUID(),
+        (entry.at ?? new Date()).toISOString(),
+        entry.userId,
+        entry.projectId,
+        entry.provider,
+        entry.model.slice(0, 200),
+        entry.inputTokens,
+        entry.outputTokens,
+        entry.cost,
+        entry.latencyMs,
+        entry.status,
+        entry.errorClass?.slice(0, 40) ?? null,
+        entry.streamed,
+        entry.attempts,
+      ],
+    );
   }
 
   /** One summary per project, for lists (DataLoader): a single query over the rollup. */
