@@ -70,3 +70,34 @@ export function fetchWithDeadline(callerSignal: AbortSignal, timeoutMs: number |
     }
   };
 }
+
+/**
+ * SDK clients by the settings they were made with, so calls with the same endpoint and key reuse one
+ * client (and its connection pool) instead of building one per call. Bounded: the least recently used
+ * client goes first. Only for SDKs whose client holds no per-call state (signals are passed per request).
+ */
+export class ClientPool<Client> {
+  private readonly clients = new Map<string, Client>();
+  private readonly max: number;
+
+  constructor(max = 64) {
+    this.max = max;
+  }
+
+  get(parts: readonly (string | number | undefined | null)[], create: () => Client): Client {
+    const id = JSON.stringify(parts);
+    const found = this.clients.get(id);
+    if (found) {
+      this.clients.delete(id);
+      this.clients.set(id, found);
+      return found;
+    }
+    const client = create();
+    if (this.clients.size >= this.max) {
+      const oldest = this.clients.keys().next().value;
+      if (oldest !== undefined) this.clients.delete(oldest);
+    }
+    this.clients.set(id, client);
+    return client;
+  }
+}

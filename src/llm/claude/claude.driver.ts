@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { defaultModel } from '../catalogue.ts';
-import { guardStream, requireApiKey } from '../driver-support.ts';
+import { ClientPool, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromClaudeError } from './claude.errors.ts';
 import { toFinishReason } from './claude.finish-reason.ts';
@@ -11,16 +11,15 @@ import { toTokenUsage } from './claude.usage.ts';
 // The SDK appends /v1/messages itself, so the root carries no version.
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
+const clients = new ClientPool<Anthropic>();
+
 function createClient(settings: DriverSettings): Anthropic {
+  const apiKey = requireApiKey('CLAUDE', settings);
+  const baseURL = settings.baseUrl ?? DEFAULT_BASE_URL;
   // authToken: null keeps the SDK from looking for other credentials in the environment.
-  return new Anthropic({
-    apiKey: requireApiKey('CLAUDE', settings),
-    authToken: null,
-    webhookKey: null,
-    baseURL: settings.baseUrl ?? DEFAULT_BASE_URL,
-    maxRetries: 0,
-    timeout: settings.timeoutMs,
-  });
+  return clients.get([apiKey, baseURL, settings.timeoutMs], () =>
+    new Anthropic({ apiKey, authToken: null, webhookKey: null, baseURL, maxRetries: 0, timeout: settings.timeoutMs }),
+  );
 }
 
 export const claudeDriver: LlmDriver = {

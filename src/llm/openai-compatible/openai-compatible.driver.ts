@@ -1,7 +1,7 @@
 // One driver over the `openai` SDK for every API that speaks OpenAI's chat completions:
 // OpenAI itself, xAI's Grok and GitHub Copilot differ only in endpoint, auth and small quirks.
 import OpenAI from 'openai';
-import { guardStream } from '../driver-support.ts';
+import { ClientPool, guardStream } from '../driver-support.ts';
 import type { ProviderCallError } from '../errors.ts';
 import type { DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
 import { fromOpenAiError } from './openai-compatible.errors.ts';
@@ -29,9 +29,12 @@ export interface OpenAiCompatibleConfig {
   onCredentialsRejected?: (settings: DriverSettings) => void;
 }
 
+const clients = new ClientPool<OpenAI>();
+
 function createClient(auth: OpenAiCompatibleAuth, settings: DriverSettings): OpenAI {
+  const id = [auth.bearerToken, auth.baseUrl, settings.timeoutMs, JSON.stringify(auth.headers ?? {})];
   // Every option the SDK would otherwise read from process.env is given explicitly.
-  return new OpenAI({
+  return clients.get(id, () => new OpenAI({
     apiKey: auth.bearerToken,
     baseURL: auth.baseUrl,
     adminAPIKey: null,
@@ -41,7 +44,7 @@ function createClient(auth: OpenAiCompatibleAuth, settings: DriverSettings): Ope
     maxRetries: 0,
     timeout: settings.timeoutMs,
     defaultHeaders: auth.headers,
-  });
+  }));
 }
 
 export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): LlmDriver {
