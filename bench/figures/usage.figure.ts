@@ -3,8 +3,8 @@
 // Rows are generated in SQL (generate_series) straight into specs.usage_records: 10 users, 3 models of
 // two providers, spread over the last 365 days, 1 in 50 with an unknown cost and 1 in 100 without token
 // counts. The daily rollup specs.usage_daily is then rebuilt from all raw rows with one
-// `insert ... select ... group by`, with the same bucket key and the same sums as UsageService.record
-// keeps per call (NULL tokens and costs count as 0, unknown costs are counted). Then VACUUM ANALYZE, as
+// `insert ... select ... group by` each (daily, hourly, everyone's daily totals), with the same bucket keys
+// and the same sums as UsageService.record keeps per call (NULL tokens and costs count as 0, unknown costs are counted). Then VACUUM ANALYZE, as
 // autovacuum would eventually do.
 //
 // Each case is measured through GraphQL, interleaved with two baselines: `{ me { id } }` with the same
@@ -45,16 +45,27 @@ async function seedRows(bench: Bench, users: string[], from: number, to: number)
 }
 
 async function rebuildRollup(bench: Bench): Promise<number> {
-  await bench.db.sql.query('truncate specs.usage_daily');
+  await bench.db.sql.query('truncate specs.usage_daily, specs.usage_hourly, specs.usage_daily_totals');
+  const sums = `count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0), count(*) filter (where cost is null)`;
   await bench.db.sql.query(
     `insert into specs.usage_daily (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-     select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, count(*),
-            coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0), count(*) filter (where cost is null)
+     select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, ${sums}
      from specs.usage_records
      group by 1, 2, 3, 4, 5`,
   );
-  await bench.db.sql.query('vacuum analyze specs.usage_records');
-  await bench.db.sql.query('vacuum analyze specs.usage_daily');
+  await bench.db.sql.query(
+    `insert into specs.usage_hourly (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+     select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, ${sums}
+     from specs.usage_records
+     group by 1, 2, 3, 4, 5`,
+  );
+  await bench.db.sql.query(
+    `insert into specs.usage_daily_totals (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+     select day, provider, model, sum(calls), sum(input_tokens), sum(output_tokens), sum(cost), sum(unknown_cost_calls)
+     from specs.usage_daily
+     group by 1, 2, 3`,
+  );
+  for (const table of ['usage_records', 'usage_daily', 'usage_hourly', 'usage_daily_totals']) await bench.db.sql.query(`vacuum analyze specs.${table}`);
   return Number((await bench.db.sql.query<{ count: string }>('select count(*) from specs.usage_daily')).rows[0]!.count);
 }
 

@@ -3,6 +3,8 @@ import { UserSchema } from '../modules/auth/user.entity.ts';
 import { IntelligenceProviderSchema } from '../modules/providers/intelligence-provider.entity.ts';
 import { UsageRecordSchema } from '../modules/usage/usage-record.entity.ts';
 import { UsageDailySchema } from '../modules/usage/usage-daily.entity.ts';
+import { UsageDailyTotalSchema } from '../modules/usage/usage-daily-total.entity.ts';
+import { UsageHourlySchema } from '../modules/usage/usage-hourly.entity.ts';
 import { ApiKeySchema } from '../modules/keys/api-key.entity.ts';
 import { IncidentSchema } from '../modules/incidents/incident.entity.ts';
 import { RecommendationSchema } from '../modules/incidents/recommendation.entity.ts';
@@ -20,6 +22,8 @@ export const entities = [
   IntelligenceProviderSchema,
   UsageRecordSchema,
   UsageDailySchema,
+  UsageHourlySchema,
+  UsageDailyTotalSchema,
   ApiKeySchema,
   IncidentSchema,
   RecommendationSchema,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/llm/catalogue.ts';
 import type { ProviderKind } from '../../src/llm/types.ts';
-import { type UsageEntry, UsageService } from '../../src/modules/usage/usage.service.ts';
+import { type UsageEntry, type UsageScope, UsageService } from '../../src/modules/usage/usage.service.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
@@ -117,6 +117,112 @@ describe('usage summaries', () => {
     );
     expect(rollup).toEqual(raw);
     expect(raw.length).toBeGreaterThan(5);
+
+    const rawHours = await t.db.sql(
+      `select to_char(date_trunc('hour', created_at, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24') as hour, provider, model, count(*)::int as calls,
+              coalesce(sum(input_tokens), 0)::int as input, coalesce(sum(output_tokens), 0)::int as output,
+              coalesce(sum(cost), 0)::numeric(24,8)::text as cost, count(*) filter (where cost is null)::int as unknown
+       from specs.usage_records where user_id = $1 group by 1, 2, 3 order by 1, 2, 3`,
+      [user.id],
+    );
+    const hourly = await t.db.sql(
+      `select to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24') as hour, provider, model, calls::int, input_tokens::int as input,
+              output_tokens::int as output, cost::text, unknown_cost_calls::int as unknown
+       from specs.usage_hourly where user_id = $1 order by 1, 2, 3`,
+      [user.id],
+    );
+    expect(hourly).toEqual(rawHours);
+    expect(rawHours.length).toBeGreaterThan(100);
+
+    // Everyone's totals per day and model: equal to all raw rows, whichever test wrote them.
+    const rawTotals = await t.db.sql(
+      `select (created_at at time zone 'UTC')::date::text as day, provider, model, count(*)::int as calls,
+              coalesce(sum(input_tokens), 0)::int as input, coalesce(sum(output_tokens), 0)::int as output,
+              coalesce(sum(cost), 0)::numeric(24,8)::text as cost, count(*) filter (where cost is null)::int as unknown
+       from specs.usage_records group by 1, 2, 3 order by 1, 2, 3`,
+    );
+    const totals = await t.db.sql(
+      `select day::text, provider, model, calls::int, input_tokens::int as input, output_tokens::int as output, cost::text, unknown_cost_calls::int as unknown
+       from specs.usage_daily_totals order by 1, 2, 3`,
+    );
+    expect(totals).toEqual(rawTotals);
+  });
+
+  it('answers any time range and scope exactly as the raw rows do, whichever rollups it reads', async () => {
+    const users = await Promise.all([1, 2, 3].map((i) => t.createUser(`usage-ranges-${i}@example.com`)));
+    const projects = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2'];
+    const kinds: ProviderKind[] = ['OPENAI', 'CLAUDE'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const start = Date.UTC(2026, 8, 1);
+    const span = 6 * 86_400_000;
+    for (let i = 0; i < 400; i += 1) {
+      const provider = kinds[Math.floor(random() * kinds.length)]!;
+      const known = random() > 0.15;
+      await service().record(
+        entry(users[Math.floor(random() * users.length)]!.id, {
+          projectId: random() > 0.3 ? projects[Math.floor(random() * projects.length)]! : null,
+          provider,
+          model: `${provider.toLowerCase()}-${Math.floor(random() * 2)}`,
+          inputTokens: known ? Math.floor(random() * 1000) : null,
+          outputTokens: known ? Math.floor(random() * 500) : null,
+          cost: known ? `0.${String(Math.floor(random() * 1e8)).padStart(8, '0')}` : null,
+          at: new Date(start + Math.floor(random() * span / 1000) * 1000),
+        }),
+      );
+    }
+    type Row = { user_id: string; project_id: string | null; provider: string; model: string; created_at: Date; input_tokens: number | null; output_tokens: number | null; cost: string | null };
+    // Every row any test wrote: the oracle must see what an admin's summary of everyone sees.
+    const rows = await t.db.sql<Row>('select user_id, project_id, provider, model, created_at, input_tokens, output_tokens, cost::text from specs.usage_records');
+    const expected = (scope: UsageScope) => {
+      const chosen = rows.filter(
+        (row) =>
+          (!scope.userIds || scope.userIds.includes(row.user_id)) &&
+          (!scope.projectIds || (row.project_id !== null && scope.projectIds.includes(row.project_id))) &&
+          (!scope.provider || row.provider === scope.provider) &&
+          (!scope.from || row.created_at >= scope.from) &&
+          (!scope.to || row.created_at < scope.to),
+      );
+      const byDay = new Map<string, { calls: number; cost: string[] }>();
+      for (const row of chosen) {
+        const day = row.created_at.toISOString().slice(0, 10);
+        const bucket = byDay.get(day) ?? { calls: 0, cost: [] };
+        bucket.calls += 1;
+        if (row.cost) bucket.cost.push(row.cost);
+        byDay.set(day, bucket);
+      }
+      return {
+        calls: chosen.length,
+        inputTokens: chosen.reduce((sum, row) => sum + (row.input_tokens ?? 0), 0),
+        totalCost: sumExact(chosen.flatMap((row) => (row.cost ? [row.cost] : []))),
+        unknownCostCalls: chosen.filter((row) => row.cost === null).length,
+        byDay: [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, bucket]) => ({ key, calls: bucket.calls, cost: sumExact(bucket.cost) })),
+      };
+    };
+    const instant = () => {
+      const at = start - 86_400_000 + Math.floor(random() * (span + 2 * 86_400_000));
+      // Whole days and whole hours as well as arbitrary seconds.
+      const roll = random();
+      return new Date(roll < 0.2 ? Math.floor(at / 86_400_000) * 86_400_000 : roll < 0.45 ? Math.floor(at / 3_600_000) * 3_600_000 : Math.floor(at / 1000) * 1000);
+    };
+    const scopes: Omit<UsageScope, 'from' | 'to'>[] = [
+      { userIds: [users[0]!.id] },
+      { userIds: null },
+      { userIds: null, projectIds: [projects[0]!] },
+      { userIds: [users[1]!.id, users[2]!.id], provider: 'CLAUDE' },
+      { userIds: null, provider: 'OPENAI' },
+    ];
+    for (let i = 0; i < 120; i += 1) {
+      const [a, b] = [instant(), instant()].sort((x, y) => x.getTime() - y.getTime());
+      const open = random();
+      const scope: UsageScope = { ...scopes[i % scopes.length]!, from: open < 0.1 ? null : a, to: open > 0.9 ? null : b };
+      const summary = await service().summary(scope);
+      const want = expected(scope);
+      expect(
+        { calls: summary.calls, inputTokens: summary.inputTokens, totalCost: summary.totalCost, unknownCostCalls: summary.unknownCostCalls, byDay: summary.byDay.map(({ key, calls, cost }) => ({ key, calls, cost })) },
+        JSON.stringify({ ...scope, from: scope.from?.toISOString(), to: scope.to?.toISOString() }),
+      ).toEqual(want);
+    }
   });
 
   it('filters by provider, model and an exact time range cutting through days', async () => {

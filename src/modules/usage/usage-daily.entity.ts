@@ -31,7 +31,7 @@ export const UsageDailySchema = defineEntity({
         'create unique index "usage_daily_bucket" on "specs"."usage_daily" ("day", "user_id", "project_id", "provider", "model") nulls not distinct',
     },
   ],
-  indexes: [{ properties: ['userId', 'day'] }, { properties: ['day'] }],
+  indexes: [{ properties: ['userId', 'day'] }, { properties: ['day'] }, { properties: ['projectId', 'day'] }],
 });
 
 export type UsageDaily = InferEntity<typeof UsageDailySchema>;

@@ -28,7 +28,7 @@ export const UsageRecordSchema = defineEntity({
     streamed: p.boolean(),
     attempts: p.integer().default(1),
   },
-  indexes: [{ properties: ['user', 'createdAt'] }],
+  indexes: [{ properties: ['user', 'createdAt'] }, { properties: ['createdAt'] }],
 });
 
 export type UsageRecord = InferEntity<typeof UsageRecordSchema>;

@@ -84,6 +84,14 @@ export function usageScope(viewer: UsageViewer, filter: UsageFilter = {}): Usage
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Adds a new call's sums to a rollup bucket (`d`, the row in place; `excluded`, the call). */
+const ADD_BUCKET = `calls = d.calls + 1,
+  input_tokens = d.input_tokens + excluded.input_tokens,
+  output_tokens = d.output_tokens + excluded.output_tokens,
+  cost = d.cost + excluded.cost,
+  unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`;
 
 export class UsageService {
   private readonly em: EntityManager;
@@ -93,8 +101,9 @@ export class UsageService {
   }
 
   /**
-   * Writes one usage row and folds it into the daily rollup: one statement, so both happen or neither,
-   * in a single round trip. The rollup adds the row as stored (cost rounded to the column's scale).
+   * Writes one usage row and folds it into the rollups (daily and hourly per user, project, provider and
+   * model; daily for everyone per provider and model): one statement, so all of it happens or none, in a
+   * single round trip. The rollups add the row as stored (cost rounded to the column's scale).
    */
   async record(entry: UsageEntry): Promise<void> {
     await this.em.execute(
@@ -102,18 +111,26 @@ export class UsageService {
          insert into specs.usage_records
            (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         returning created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost
+         returning created_at, user_id, project_id, provider, model,
+                   coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
+                   coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
+       ),
+       hourly as (
+         insert into specs.usage_hourly as d (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r
+         on conflict (hour, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
+       ),
+       totals as (
+         insert into specs.usage_daily_totals as d (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r
+         on conflict (day, provider, model) do update set ${ADD_BUCKET}
        )
        insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-       select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1,
-              coalesce(r.input_tokens, 0), coalesce(r.output_tokens, 0), coalesce(r.cost, 0), case when r.cost is null then 1 else 0 end
+       select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
        from r
-       on conflict (day, user_id, project_id, provider, model) do update set
-         calls = d.calls + 1,
-         input_tokens = d.input_tokens + excluded.input_tokens,
-         output_tokens = d.output_tokens + excluded.output_tokens,
-         cost = d.cost + excluded.cost,
-         unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`,
+       on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}`,
       [
         randomUUID(),
         (entry.at ?? new Date()).toISOString(),
@@ -166,19 +183,20 @@ export class UsageService {
   }
 
   /**
-   * Totals and buckets, summed exactly in SQL (numeric). Whole UTC days come from the rollup; the partial
-   * days at either end of a [from, to) range come from the raw rows.
+   * Totals and buckets, summed exactly in SQL (numeric). A [from, to) range is read in the coarsest pieces
+   * that fit it: whole UTC days from the daily rollup (everyone's from the per-model totals), whole hours
+   * of the partial days at either end from the hourly rollup, and only the partial hours from raw rows.
    */
   async summary(scope: UsageScope): Promise<UsageSummary> {
     const parts: string[] = [];
     const values: unknown[] = [];
-    const filters = (table: 'd' | 'r') => {
+    const filters = (table: string, scoped: boolean) => {
       const clauses: string[] = [];
-      if (scope.userIds) {
+      if (scoped && scope.userIds) {
         clauses.push(`${table}.user_id in (?)`);
         values.push(scope.userIds);
       }
-      if (scope.projectIds) {
+      if (scoped && scope.projectIds) {
         clauses.push(`${table}.project_id in (?)`);
         values.push(scope.projectIds);
       }
@@ -192,25 +210,44 @@ export class UsageService {
       }
       return clauses;
     };
-    const rollup = (fromDay: Date | null, toDay: Date | null) => {
-      const clauses = filters('d');
-      if (fromDay) {
-        clauses.push('d.day >= ?::date');
-        values.push(isoDay(fromDay));
+    const bounded = (clauses: string[], column: string, from: Date | null, to: Date | null) => {
+      if (from) {
+        clauses.push(`${column} >= ?`);
+        values.push(from.toISOString());
       }
-      if (toDay) {
+      if (to) {
+        clauses.push(`${column} < ?`);
+        values.push(to.toISOString());
+      }
+      return clauses;
+    };
+    const wholeDays = (from: Date | null, to: Date | null) => {
+      // Everyone's usage, in any project: the per-model totals, a few rows per day.
+      const everyone = !scope.userIds && !scope.projectIds;
+      const table = everyone ? 'specs.usage_daily_totals' : 'specs.usage_daily';
+      const clauses = filters('d', !everyone);
+      if (from) {
+        clauses.push('d.day >= ?::date');
+        values.push(isoDay(from));
+      }
+      if (to) {
         clauses.push('d.day < ?::date');
-        values.push(isoDay(toDay));
+        values.push(isoDay(to));
       }
       parts.push(
         `select d.provider, d.model, d.day, d.calls, d.input_tokens, d.output_tokens, d.cost, d.unknown_cost_calls
-         from specs.usage_daily d ${where(clauses)}`,
+         from ${table} d ${where(clauses)}`,
+      );
+    };
+    const wholeHours = (from: Date, to: Date) => {
+      const clauses = bounded(filters('h', true), 'h.hour', from, to);
+      parts.push(
+        `select h.provider, h.model, (h.hour at time zone 'UTC')::date as day, h.calls, h.input_tokens, h.output_tokens, h.cost, h.unknown_cost_calls
+         from specs.usage_hourly h ${where(clauses)}`,
       );
     };
     const raw = (from: Date, to: Date) => {
-      const clauses = filters('r');
-      clauses.push('r.created_at >= ?', 'r.created_at < ?');
-      values.push(from.toISOString(), to.toISOString());
+      const clauses = bounded(filters('r', true), 'r.created_at', from, to);
       parts.push(
         `select r.provider, r.model, (r.created_at at time zone 'UTC')::date as day, 1 as calls,
                 coalesce(r.input_tokens, 0) as input_tokens, coalesce(r.output_tokens, 0) as output_tokens,
@@ -218,18 +255,27 @@ export class UsageService {
          from specs.usage_records r ${where(clauses)}`,
       );
     };
+    // Less than a day: whole hours from the hourly rollup, the rest from raw rows.
+    const partOfDay = (from: Date, to: Date) => {
+      const firstWholeHour = ceilTo(from, HOUR_MS);
+      const endWholeHours = floorTo(to, HOUR_MS);
+      if (endWholeHours <= firstWholeHour) return raw(from, to);
+      if (from < firstWholeHour) raw(from, firstWholeHour);
+      wholeHours(firstWholeHour, endWholeHours);
+      if (endWholeHours < to) raw(endWholeHours, to);
+    };
 
     const from = scope.from ?? null;
     const to = scope.to ?? null;
     if (from && to && to <= from) return emptySummary();
-    const firstWholeDay = from ? ceilDay(from) : null;
-    const endWholeDays = to ? floorDay(to) : null;
+    const firstWholeDay = from ? ceilTo(from, DAY_MS) : null;
+    const endWholeDays = to ? floorTo(to, DAY_MS) : null;
     if (firstWholeDay && endWholeDays && endWholeDays <= firstWholeDay) {
-      raw(from!, to!);
+      partOfDay(from!, to!);
     } else {
-      rollup(firstWholeDay, endWholeDays);
-      if (from && firstWholeDay && from < firstWholeDay) raw(from, firstWholeDay);
-      if (to && endWholeDays && endWholeDays < to) raw(endWholeDays, to);
+      if (from && firstWholeDay && from < firstWholeDay) partOfDay(from, firstWholeDay);
+      wholeDays(firstWholeDay, endWholeDays);
+      if (to && endWholeDays && endWholeDays < to) partOfDay(endWholeDays, to);
     }
 
     const rows = await this.em.execute<SummaryRow[]>(
@@ -272,12 +318,12 @@ function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-function floorDay(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS);
+function floorTo(date: Date, unitMs: number): Date {
+  return new Date(Math.floor(date.getTime() / unitMs) * unitMs);
 }
 
-function ceilDay(date: Date): Date {
-  return new Date(Math.ceil(date.getTime() / DAY_MS) * DAY_MS);
+function ceilTo(date: Date, unitMs: number): Date {
+  return new Date(Math.ceil(date.getTime() / unitMs) * unitMs);
 }
 
 function emptySummary(): UsageSummary {

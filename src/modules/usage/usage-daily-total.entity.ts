@@ -1,0 +1,25 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+
+/**
+ * Every user's usage per (day, provider, model), kept by the same statement as each insert: an admin's
+ * summary of everyone reads a few rows per day, however many users and projects there are. Every call of
+ * a day and model updates the same row, so calls of one model queue briefly on its row lock at commit.
+ */
+export const UsageDailyTotalSchema = defineEntity({
+  name: 'UsageDailyTotal',
+  tableName: 'usage_daily_totals',
+  schema: 'specs',
+  properties: {
+    day: p.date().primary(),
+    provider: p.enum(PROVIDER_KINDS).primary(),
+    model: p.string().length(200).primary(),
+    calls: p.bigint('number').default(0),
+    inputTokens: p.bigint('number').default(0),
+    outputTokens: p.bigint('number').default(0),
+    cost: p.decimal('string').precision(24).scale(8).default('0'),
+    unknownCostCalls: p.bigint('number').default(0),
+  },
+});
+
+export type UsageDailyTotal = InferEntity<typeof UsageDailyTotalSchema>;
