@@ -7,7 +7,8 @@ export function isUuid(id: string): boolean {
   return UUID_PATTERN.test(id);
 }
 
-function escapeLike(text: string): string {
+/** A LIKE pattern's literal text: its wildcards and the escape character escaped with a backslash. */
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 

@@ -5,7 +5,7 @@ import type { AnalysisRun } from '../modules/analysis/analysis-run.entity.ts';
 import type { User } from '../modules/auth/user.entity.ts';
 import type { Recommendation } from '../modules/incidents/recommendation.entity.ts';
 import type { CodeFile } from '../modules/projects/code-file.entity.ts';
-import type { Specification } from '../modules/projects/specification.entity.ts';
+import type { SpecificationView } from '../modules/projects/specification.entity.ts';
 import type { UsageSummary } from '../modules/usage/usage.service.ts';
 import { type AppDeps, createServices, type Services } from '../services.ts';
 
@@ -14,7 +14,7 @@ export type { AppDeps, Services };
 /** Per-operation batching of list fields, so a page of N parents costs a constant number of queries. */
 export interface Loaders {
   recommendationsByIncident: DataLoader<string, Recommendation[]>;
-  specificationsByProject: DataLoader<string, Specification[]>;
+  specificationsByProject: DataLoader<string, SpecificationView[]>;
   codeFilesByProject: DataLoader<string, CodeFile[]>;
   runsByProject: DataLoader<string, AnalysisRun[]>;
   usageByProject: DataLoader<string, UsageSummary>;

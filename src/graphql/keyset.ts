@@ -29,7 +29,13 @@ export function pageSize(first: number | null | undefined, max = 100): number {
 export function toConnection<T extends { createdAt: Date; id: string }>(rows: T[], limit: number, after: string | null | undefined) {
   const page = rows.slice(0, limit);
   return {
-    edges: page.map((node) => ({ node, cursor: encodeCursor(node) })),
+    // A cursor is encoded only when a client asks for it.
+    edges: page.map((node) => ({
+      node,
+      get cursor() {
+        return encodeCursor(node);
+      },
+    })),
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: Boolean(after),

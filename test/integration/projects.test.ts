@@ -108,6 +108,23 @@ describe('projects', () => {
     }
   });
 
+  it('searches for the literal text, wildcards included, in name or description', async () => {
+    const searcher = await t.createUser('projects-literal@example.com');
+    await createProject({ name: '100% coverage' }, searcher.token);
+    await createProject({ name: '100 percent' }, searcher.token);
+    await createProject({ name: 'Plain', description: 'snake_case names' }, searcher.token);
+    await createProject({ name: 'snakeXcase' }, searcher.token);
+    const names = async (search: string) =>
+      (await t.graphql<{ projects: { edges: { node: { name: string } }[] } }>('query($search: String) { projects(search: $search) { edges { node { name } } } }', {
+        variables: { search },
+        token: searcher.token,
+      })).data?.projects.edges.map((edge) => edge.node.name);
+    expect(await names('100%')).toEqual(['100% coverage']);
+    expect(await names('E_C')).toEqual(['Plain']);
+    expect(await names('  COVERAGE ')).toEqual(['100% coverage']);
+    expect(await names('\\')).toEqual([]);
+  });
+
   it('updates, searches, pages and deletes', async () => {
     const searcher = await t.createUser('projects-search@example.com');
     for (const name of ['Alpha billing', 'Beta search', 'Gamma billing']) await createProject({ name }, searcher.token);

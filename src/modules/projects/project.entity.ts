@@ -26,3 +26,9 @@ export const ProjectSchema = defineEntity({
 });
 
 export type Project = InferEntity<typeof ProjectSchema>;
+
+/** What readers of a project see: read straight from SQL for lists, or the entity itself. */
+export type ProjectView = Pick<
+  Project,
+  'id' | 'name' | 'description' | 'phase' | 'llmProvider' | 'llmModel' | 'sourceRepoUrl' | 'templateSlug' | 'createdAt' | 'updatedAt'
+> & { owner: { id: string } };

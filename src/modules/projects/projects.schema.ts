@@ -5,14 +5,14 @@ import { UserRef } from '../auth/auth.schema.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import { UsageSummaryRef } from '../usage/usage.schema.ts';
 import type { CodeFile } from './code-file.entity.ts';
-import { PHASES, type Project, ProjectSchema } from './project.entity.ts';
+import { PHASES, ProjectSchema, type ProjectView } from './project.entity.ts';
 import { maturityScore } from './projects.service.ts';
-import { SPECIFICATION_SOURCES, type Specification } from './specification.entity.ts';
+import { SPECIFICATION_SOURCES, type SpecificationView } from './specification.entity.ts';
 
 const PhaseEnum = builder.enumType('ProjectPhase', { values: PHASES });
 const SourceEnum = builder.enumType('SpecificationSource', { values: SPECIFICATION_SOURCES });
 
-const SpecificationRef = builder.objectRef<Specification>('Specification').implement({
+const SpecificationRef = builder.objectRef<SpecificationView>('Specification').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     category: t.exposeString('category'),
@@ -34,7 +34,7 @@ const CodeFileRef = builder.objectRef<CodeFile>('CodeFile').implement({
   }),
 });
 
-export const ProjectRef = builder.objectRef<Project>('Project').implement({
+export const ProjectRef = builder.objectRef<ProjectView>('Project').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

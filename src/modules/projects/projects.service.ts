@@ -4,12 +4,12 @@ import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-names.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
-import { afterKeyset, isUuid, textSearch } from '../../db/query.ts';
+import { escapeLike, isUuid } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
 import { languageOf, normaliseFilePath } from './paths.ts';
-import { type Phase, type Project, ProjectSchema } from './project.entity.ts';
-import { type Specification, SpecificationSchema, type SpecificationSource } from './specification.entity.ts';
+import { type Phase, type Project, ProjectSchema, type ProjectView } from './project.entity.ts';
+import { type Specification, SpecificationSchema, type SpecificationSource, type SpecificationView } from './specification.entity.ts';
 
 export interface ProjectViewer {
   id: string;
@@ -41,7 +41,7 @@ export interface CodeFileInput {
 // The categories a well-described project covers; maturity is how much of this it has, weighted by confidence.
 const MATURITY_CATEGORIES = ['languages', 'frameworks', 'testing', 'ci', 'license', 'deployment', 'security', 'documentation'];
 
-export function maturityScore(specifications: readonly Specification[]): number {
+export function maturityScore(specifications: readonly Pick<Specification, 'category' | 'confidence'>[]): number {
   const best = new Map<string, number>();
   for (const specification of specifications) {
     const category = specification.category.toLowerCase();
@@ -49,6 +49,40 @@ export function maturityScore(specifications: readonly Specification[]): number 
   }
   const covered = MATURITY_CATEGORIES.reduce((sum, category) => sum + (best.get(category) ?? 0), 0);
   return Math.round((covered / MATURITY_CATEGORIES.length) * 100);
+}
+
+interface ProjectRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  description: string;
+  phase: Phase;
+  llm_provider: ProviderKind | null;
+  llm_model: string | null;
+  source_repo_url: string | null;
+  template_slug: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface SpecificationRow {
+  id: string;
+  category: string;
+  key: string;
+  value: string;
+  confidence: number;
+  source: SpecificationSource;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Rows split by their parent, in the parents' order, each list keeping the rows' order. */
+function groupedBy<Row, Out>(ids: readonly string[], rows: readonly Row[], parentOf: (row: Row) => string, map: (row: Row) => Out): Out[][] {
+  const groups = new Map<string, Out[]>(ids.map((id) => [id, []]));
+  for (const row of rows) groups.get(parentOf(row))?.push(map(row));
+  return ids.map((id) => groups.get(id)!);
 }
 
 export class ProjectsService {
@@ -65,16 +99,43 @@ export class ProjectsService {
     return project;
   }
 
-  list(viewer: ProjectViewer, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<Project[]> {
-    return this.em.find(
-      ProjectSchema,
-      {
-        ...(viewer.role === 'ADMIN' ? {} : { owner: viewer.id }),
-        // Both are $or groups: $and keeps one from replacing the other.
-        $and: [...textSearch(['name', 'description'], search), ...afterKeyset(after)],
-      },
-      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first },
+  /** A page of projects, newest first, as plain rows (a list page shows many; entities cost CPU). */
+  async list(viewer: ProjectViewer, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<ProjectView[]> {
+    const clauses: string[] = [];
+    const values: unknown[] = [];
+    if (viewer.role !== 'ADMIN') {
+      clauses.push('owner_id = ?');
+      values.push(viewer.id);
+    }
+    const term = search?.trim();
+    if (term) {
+      clauses.push('(name ilike ? or description ilike ?)');
+      values.push(`%${escapeLike(term)}%`, `%${escapeLike(term)}%`);
+    }
+    if (after) {
+      clauses.push('(created_at, id) < (?, ?)');
+      values.push(after.createdAt.toISOString(), after.id);
+    }
+    values.push(first);
+    const rows = await this.em.execute<ProjectRow[]>(
+      `select id, owner_id, name, description, phase, llm_provider, llm_model, source_repo_url, template_slug, created_at, updated_at
+       from specs.projects ${clauses.length ? `where ${clauses.join(' and ')}` : ''}
+       order by created_at desc, id desc limit ?`,
+      values,
     );
+    return rows.map((row) => ({
+      id: row.id,
+      owner: { id: row.owner_id },
+      name: row.name,
+      description: row.description,
+      phase: row.phase,
+      llmProvider: row.llm_provider,
+      llmModel: row.llm_model,
+      sourceRepoUrl: row.source_repo_url,
+      templateSlug: row.template_slug,
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+    }));
   }
 
   /** Creates a project, seeded from a template when one is named, in one transaction. */
@@ -181,19 +242,33 @@ export class ProjectsService {
   }
 
   // Batch readers for DataLoader: one query for many projects.
-  async specificationsFor(projectIds: readonly string[]): Promise<Specification[][]> {
-    const rows = await this.em.find(SpecificationSchema, { project: { $in: [...projectIds] } }, { orderBy: { category: 'asc', key: 'asc' } });
-    return projectIds.map((id) => rows.filter((row) => row.project.id === id));
+  /** Specifications of many projects as plain rows: a page of projects lists hundreds, and entities cost CPU. */
+  async specificationsFor(projectIds: readonly string[]): Promise<SpecificationView[][]> {
+    const rows = await this.em.execute<(SpecificationRow & { project_id: string })[]>(
+      `select id, project_id, category, key, value, confidence, source, created_at, updated_at
+       from specs.specifications where project_id in (?) order by category, key`,
+      [projectIds.length ? [...projectIds] : [NO_ID]],
+    );
+    return groupedBy(projectIds, rows, (row) => row.project_id, (row) => ({
+      id: row.id,
+      category: row.category,
+      key: row.key,
+      value: row.value,
+      confidence: Number(row.confidence),
+      source: row.source,
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+    }));
   }
 
   async codeFilesFor(projectIds: readonly string[]): Promise<CodeFile[][]> {
     const rows = await this.em.find(CodeFileSchema, { project: { $in: [...projectIds] } }, { orderBy: { path: 'asc' } });
-    return projectIds.map((id) => rows.filter((row) => row.project.id === id));
+    return groupedBy(projectIds, rows, (row) => row.project.id, (row) => row);
   }
 
   async runsFor(projectIds: readonly string[]) {
     const rows = await this.em.find(AnalysisRunSchema, { projectId: { $in: [...projectIds] } }, { orderBy: { createdAt: 'desc' } });
-    return projectIds.map((id) => rows.filter((row) => row.projectId === id));
+    return groupedBy(projectIds, rows, (row) => row.projectId ?? '', (row) => row);
   }
 
   /** The LLM a project routes its calls to (for the calls service), if its owner (or an admin) asks. */
