@@ -6,6 +6,7 @@ import type { ProviderKind } from '../../llm/types.ts';
 import { isUuid } from '../../db/query.ts';
 import { AnalysisEventSchema } from './analysis-event.entity.ts';
 import { type AnalysisRun, AnalysisRunSchema, type RunKind, type RunStatus, TERMINAL_STATUSES } from './analysis-run.entity.ts';
+import { runFeedsOf } from './run-feeds.ts';
 
 export interface RunViewer {
   id: string;
@@ -177,16 +178,11 @@ export class AnalysisService {
     let last = afterSeq ?? 0;
     const pending: AnalysisEventMessage[] = [];
     const waiter: { wake: (() => void) | null } = { wake: null };
-    const live = this.pubsub.subscribe('analysis:event', runId)[Symbol.asyncIterator]();
-    let closed = false;
-    const pump = (async () => {
-      while (!closed) {
-        const next = await live.next();
-        if (next.done) return;
-        pending.push(next.value);
-        waiter.wake?.();
-      }
-    })().catch(() => {});
+    // Listening starts before the table is read, so no event falls between the two.
+    const unlisten = runFeedsOf(this.pubsub).listen(runId, (event) => {
+      pending.push(event);
+      waiter.wake?.();
+    });
     const stopWaiting = () => waiter.wake?.();
     signal.addEventListener('abort', stopWaiting, { once: true });
     try {
@@ -226,10 +222,8 @@ export class AnalysisService {
         if (quiet) fromTable = true;
       }
     } finally {
-      closed = true;
+      unlisten();
       signal.removeEventListener('abort', stopWaiting);
-      await live.return?.();
-      await pump;
     }
   }
 }
