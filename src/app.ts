@@ -12,6 +12,7 @@ import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
+import { sharedEventsPlugin } from './graphql/shared-events.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -125,7 +126,15 @@ export function buildApp(deps: AppDeps): App {
     maskedErrors: { maskError: createErrorMasker(logger) },
     cors: config.corsOrigins ? { origin: config.corsOrigins, credentials: false } : undefined,
     logging: yogaLogger(logger),
-    plugins: [requestSizePlugin(config.limits.requestBytes), requestLogPlugin(logger), restRoutes(deps), errorCodePlugin(), ...protectionPlugins(config)],
+    plugins: [
+      requestSizePlugin(config.limits.requestBytes),
+      requestLogPlugin(logger),
+      restRoutes(deps),
+      errorCodePlugin(),
+      ...protectionPlugins(config),
+      // A run's followers share one execution per event (its event type reads nothing but the event).
+      sharedEventsPlugin(['analysisProgress']),
+    ],
   });
 
   const server = createServer(yoga);

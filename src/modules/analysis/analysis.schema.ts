@@ -7,6 +7,8 @@ import { type AnalysisRun, RUN_KINDS, RUN_STATUSES } from './analysis-run.entity
 const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
 const RunKindEnum = builder.enumType('RunKind', { values: RUN_KINDS });
 
+// Resolved from the event alone, never the context: followers of a run share one execution per event
+// (graphql/shared-events.ts), so a field that read the viewer would leak one follower's answer to others.
 const AnalysisEventRef = builder.objectRef<AnalysisEventMessage>('AnalysisEvent').implement({
   description: 'One step of a run. `seq` counts 1, 2, 3, ... per run with no gap.',
   fields: (t) => ({
