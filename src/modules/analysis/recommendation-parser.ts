@@ -7,6 +7,7 @@ import {
   type RecommendationDraft,
   type RecommendationType,
 } from '../../llm/local/incident.types.ts';
+import { MAX_SCAN_STEPS, nextOpening, scanBalanced } from './json-candidates.ts';
 
 export type ParseOutcome = { ok: true; recommendations: RecommendationDraft[] } | { ok: false; reason: string };
 
@@ -15,9 +16,8 @@ const MAX_ACTIONS = 10;
 const MAX_TITLE_CHARS = 200;
 const MAX_DESCRIPTION_CHARS = 2000;
 const MAX_ACTION_CHARS = 500;
-// Bounds on the work an answer can cause: the scan restarts at every bracket, so it is quadratic at worst.
+// Bounds on the work an answer can cause (the scan also has a step budget: see json-candidates.ts).
 const MAX_ANSWER_CHARS = 200_000;
-const MAX_SCAN_STEPS = 2_000_000;
 
 const TYPE_ALIASES: Readonly<Record<string, RecommendationType>> = {
   ERROR: 'ERRORS',
@@ -115,38 +115,8 @@ const listSchema = z.union([
   z.object({ recommendations: z.array(z.unknown()) }).transform((wrapper) => wrapper.recommendations),
 ]);
 
-type Scan = { kind: 'closed'; end: number } | { kind: 'unterminated' } | { kind: 'mismatched' } | { kind: 'exhausted' };
-
-/** From an opening bracket to its balanced closing one, skipping brackets inside JSON strings. */
-function scanBalanced(text: string, start: number, budget: { steps: number }): Scan {
-  const closers: string[] = [];
-  let inString = false;
-  for (let index = start; index < text.length; index += 1) {
-    budget.steps -= 1;
-    if (budget.steps < 0) return { kind: 'exhausted' };
-    const character = text[index];
-    if (inString) {
-      if (character === '\\') index += 1;
-      else if (character === '"') inString = false;
-    } else if (character === '"') inString = true;
-    else if (character === '[') closers.push(']');
-    else if (character === '{') closers.push('}');
-    else if (character === ']' || character === '}') {
-      if (closers.pop() !== character) return { kind: 'mismatched' };
-      if (closers.length === 0) return { kind: 'closed', end: index + 1 };
-    }
-  }
-  return { kind: 'unterminated' };
-}
-
 // An opening that reads like JSON rather than prose ("[see below]"): when it never closes, the answer was cut.
 const JSON_OPENING = /^(?:\[\s*[[{"\]\d-]|\{\s*["}])/;
-
-function nextOpening(text: string, from: number): number {
-  const pattern = /[[{]/g;
-  pattern.lastIndex = from;
-  return pattern.exec(text)?.index ?? -1;
-}
 
 const fail = (reason: string): ParseOutcome => ({ ok: false, reason });
 
