@@ -167,6 +167,22 @@ describe('routing data kept per process', () => {
       await replica.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-second" }) { id } }', { variables: { id } });
       const { waitFor } = await import('../support/process.ts');
       await waitFor(async () => (await call()) === 'Bearer sk-second', 3_000, 'the change made on the other replica');
+
+      // A user's own key, added and then revoked on the other replica, is used and then dropped here.
+      const member = await here.createUser(`replicated-${Date.now()}@example.com`);
+      const callAs = async () => {
+        const response = await here.graphql('mutation { callLlm(input: { prompt: "hi" }) { text } }', { token: member.token });
+        expect(response.errors).toBeUndefined();
+        return fakes.openai.requests.at(-1)?.headers.authorization;
+      };
+      expect(await callAs()).toBe('Bearer sk-second');
+      const added = await replica.graphql<{ addApiKey: { id: string } }>('mutation($input: AddApiKeyInput!) { addApiKey(input: $input) { id } }', {
+        variables: { input: { provider: 'OPENAI', apiKey: 'sk-member-replicated' } },
+        token: member.token,
+      });
+      await waitFor(async () => (await callAs()) === 'Bearer sk-member-replicated', 3_000, 'the key added on the other replica');
+      await replica.graphql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { variables: { id: added.data!.addApiKey.id }, token: member.token });
+      await waitFor(async () => (await callAs()) === 'Bearer sk-second', 3_000, 'the key revoked on the other replica');
     } finally {
       await replica.close();
       await here.close();
