@@ -2,9 +2,8 @@
 // request, call the provider with the `openai` SDK, answer JSON), with no GraphQL, auth, routing, keys or
 // usage row. It shows how much of the gap to the provider itself is the extra hop and the SDK.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { serveParent } from '../support/child-process.ts';
+import { serveHttpToParent } from '../support/child-process.ts';
 
 const openai = new OpenAI({ apiKey: 'sk-bench-proxy', baseURL: process.env.FAKE_OPENAI_URL, maxRetries: 0 });
 
@@ -21,14 +20,4 @@ const server = createServer((request, response) => {
     }
   })();
 });
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-
-serveParent(
-  { port: (server.address() as AddressInfo).port },
-  {
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  },
-);
+await serveHttpToParent(server);

@@ -5,6 +5,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { within } from './stats.ts';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 type Handler = (payload: unknown) => unknown;
 interface Request {
@@ -142,4 +144,18 @@ export function serveParent(info: Record<string, unknown>, handlers: Record<stri
   });
   process.once('disconnect', () => process.exit(0));
   process.send?.({ type: 'ready', info } satisfies Reply);
+}
+
+/** Serves `server` on a free port of 127.0.0.1 to the parent: its port, and a `stop` that closes it. */
+export async function serveHttpToParent(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serveParent(
+    { port: (server.address() as AddressInfo).port },
+    {
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    },
+  );
 }

@@ -242,7 +242,6 @@ function conflictingName(name: string): AppError {
   return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
 }
 
-
 interface RoutingRow {
   id: string;
   name: string;

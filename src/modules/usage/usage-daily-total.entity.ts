@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { rollupMeasures } from './rollup-measures.ts';
 
 /**
  * Every user's usage per (day, provider, model), kept by the same statement as each insert: an admin's
@@ -14,11 +15,7 @@ export const UsageDailyTotalSchema = defineEntity({
     day: p.date().primary(),
     provider: p.enum(PROVIDER_KINDS).primary(),
     model: p.string().length(200).primary(),
-    calls: p.bigint('number').default(0),
-    inputTokens: p.bigint('number').default(0),
-    outputTokens: p.bigint('number').default(0),
-    cost: p.decimal('string').precision(24).scale(8).default('0'),
-    unknownCostCalls: p.bigint('number').default(0),
+    ...rollupMeasures(),
   },
 });
 

@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { rollupMeasures } from './rollup-measures.ts';
 
 /**
  * The daily rollup of usage_records, kept exact by the same transaction that inserts each record, so
@@ -17,11 +18,7 @@ export const UsageDailySchema = defineEntity({
     projectId: p.uuid().nullable(),
     provider: p.enum(PROVIDER_KINDS),
     model: p.string().length(200),
-    calls: p.bigint('number').default(0),
-    inputTokens: p.bigint('number').default(0),
-    outputTokens: p.bigint('number').default(0),
-    cost: p.decimal('string').precision(24).scale(8).default('0'),
-    unknownCostCalls: p.bigint('number').default(0),
+    ...rollupMeasures(),
   },
   // One bucket per (day, user, project, provider, model); a NULL project is a bucket of its own.
   uniques: [

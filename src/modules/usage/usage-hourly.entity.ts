@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { rollupMeasures } from './rollup-measures.ts';
 
 /**
  * The hourly rollup of usage_records, kept like the daily one (same statement as each insert). Summaries
@@ -17,11 +18,7 @@ export const UsageHourlySchema = defineEntity({
     projectId: p.uuid().nullable(),
     provider: p.enum(PROVIDER_KINDS),
     model: p.string().length(200),
-    calls: p.bigint('number').default(0),
-    inputTokens: p.bigint('number').default(0),
-    outputTokens: p.bigint('number').default(0),
-    cost: p.decimal('string').precision(24).scale(8).default('0'),
-    unknownCostCalls: p.bigint('number').default(0),
+    ...rollupMeasures(),
   },
   uniques: [
     {
