@@ -3,6 +3,8 @@ import { AI_ANSWER, analyze, createIncident, finished, waitForRun } from '../sup
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
 import { collect, wsClient } from '../support/ws-client.ts';
+import { runFeedsOf } from '../../src/modules/analysis/run-feeds.ts';
+import { waitFor } from '../support/process.ts';
 
 let t: TestApp;
 let fakes: FakeLlmServers;
@@ -68,6 +70,29 @@ describe('analysisProgress', () => {
       const from = i % 3 === 0 ? 0 : i % 5;
       expect(seqs(events)).toEqual(oneToN(total).filter((seq) => seq > from));
     });
+  });
+
+  it('lets followers leave mid-run without leaving a subscription behind', async () => {
+    const feeds = runFeedsOf(t.runtime.deps.pubsub);
+    const run = await analyze(t, await createIncident(t, { title: 'leaving early', severity: 'HIGH' }));
+    const clients = Array.from({ length: 5 }, () => wsClient(wsUrl, t.adminToken));
+    try {
+      const seen = await Promise.all(
+        clients.map(async (client) => {
+          const events: Event[] = [];
+          for await (const event of client.iterate<Event>({ query: PROGRESS, variables: { runId: run.id } })) {
+            events.push(event as Event);
+            if (events.length === 2) break;
+          }
+          return events;
+        }),
+      );
+      expect(seen.map(seqs)).toEqual(Array(5).fill([1, 2]));
+      await waitFor(async () => feeds.openFeeds === 0, 5_000, 'the run feed to close after its last follower left');
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
+    await waitForRun(t, run.id, finished);
   });
 
   it('streams over SSE too', async () => {
