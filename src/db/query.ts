@@ -24,3 +24,27 @@ export function afterKeyset(after: { createdAt: Date; id: string } | null | unde
   if (!after) return [];
   return [{ $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] }];
 }
+
+/** Ids for an `in (?)` list: an empty list would be a syntax error, so it becomes one id no row has. */
+export function idList(ids: readonly string[]): string[] {
+  return ids.length ? [...ids] : ['00000000-0000-0000-0000-000000000000'];
+}
+
+/**
+ * Batch-loaded rows split by their parent, in the parents' order, each list keeping the rows' order
+ * (DataLoader's contract). One pass with a map: filtering the rows once per parent is quadratic, and
+ * slow when the parent is read through an ORM reference.
+ */
+export function groupedBy<Row, Out = Row>(
+  ids: readonly string[],
+  rows: readonly Row[],
+  parentOf: (row: Row) => string | null | undefined,
+  map: (row: Row) => Out = (row) => row as unknown as Out,
+): Out[][] {
+  const groups = new Map<string, Out[]>(ids.map((id) => [id, []]));
+  for (const row of rows) {
+    const parent = parentOf(row);
+    if (parent) groups.get(parent)?.push(map(row));
+  }
+  return ids.map((id) => groups.get(id)!);
+}

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
-import { afterKeyset, isUuid } from '../../db/query.ts';
+import { afterKeyset, groupedBy, isUuid } from '../../db/query.ts';
 import { type Incident, type IncidentStatus, IncidentSchema, type Severity } from './incident.entity.ts';
 import { type Recommendation, RecommendationSchema } from './recommendation.entity.ts';
 
@@ -95,7 +95,7 @@ export class IncidentsService {
       { incident: { $in: [...incidentIds] } },
       { orderBy: { createdAt: 'desc', position: 'asc' } },
     );
-    return incidentIds.map((id) => rows.filter((row) => row.incident.id === id));
+    return groupedBy(incidentIds, rows, (row) => row.incident.id);
   }
 }
 

@@ -4,7 +4,7 @@ import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-names.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
-import { escapeLike, isUuid } from '../../db/query.ts';
+import { escapeLike, groupedBy, idList, isUuid } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
 import { languageOf, normaliseFilePath } from './paths.ts';
@@ -74,15 +74,6 @@ interface SpecificationRow {
   source: SpecificationSource;
   created_at: Date;
   updated_at: Date;
-}
-
-const NO_ID = '00000000-0000-0000-0000-000000000000';
-
-/** Rows split by their parent, in the parents' order, each list keeping the rows' order. */
-function groupedBy<Row, Out>(ids: readonly string[], rows: readonly Row[], parentOf: (row: Row) => string, map: (row: Row) => Out): Out[][] {
-  const groups = new Map<string, Out[]>(ids.map((id) => [id, []]));
-  for (const row of rows) groups.get(parentOf(row))?.push(map(row));
-  return ids.map((id) => groups.get(id)!);
 }
 
 export class ProjectsService {
@@ -247,7 +238,7 @@ export class ProjectsService {
     const rows = await this.em.execute<(SpecificationRow & { project_id: string })[]>(
       `select id, project_id, category, key, value, confidence, source, created_at, updated_at
        from specs.specifications where project_id in (?) order by category, key`,
-      [projectIds.length ? [...projectIds] : [NO_ID]],
+      [idList(projectIds)],
     );
     return groupedBy(projectIds, rows, (row) => row.project_id, (row) => ({
       id: row.id,
@@ -263,12 +254,12 @@ export class ProjectsService {
 
   async codeFilesFor(projectIds: readonly string[]): Promise<CodeFile[][]> {
     const rows = await this.em.find(CodeFileSchema, { project: { $in: [...projectIds] } }, { orderBy: { path: 'asc' } });
-    return groupedBy(projectIds, rows, (row) => row.project.id, (row) => row);
+    return groupedBy(projectIds, rows, (row) => row.project.id);
   }
 
   async runsFor(projectIds: readonly string[]) {
     const rows = await this.em.find(AnalysisRunSchema, { projectId: { $in: [...projectIds] } }, { orderBy: { createdAt: 'desc' } });
-    return groupedBy(projectIds, rows, (row) => row.projectId ?? '', (row) => row);
+    return groupedBy(projectIds, rows, (row) => row.projectId);
   }
 
   /** The LLM a project routes its calls to (for the calls service), if its owner (or an admin) asks. */

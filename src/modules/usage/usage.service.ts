@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { afterKeyset } from '../../db/query.ts';
+import { afterKeyset, groupedBy, idList } from '../../db/query.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { type UsageRecord, UsageRecordSchema } from './usage-record.entity.ts';
@@ -160,11 +160,9 @@ export class UsageService {
        from specs.usage_daily d
        where d.project_id in (?)
        group by grouping sets ((d.project_id), (d.project_id, provider), (d.project_id, model), (d.project_id, day))`,
-      [projectIds.length ? [...projectIds] : ['00000000-0000-0000-0000-000000000000']],
+      [idList(projectIds)],
     );
-    const byProject = new Map<string, SummaryRow[]>(projectIds.map((id) => [id, []]));
-    for (const row of rows) byProject.get(row.project_id)?.push(row);
-    return projectIds.map((id) => toSummary(byProject.get(id)!));
+    return groupedBy(projectIds, rows, (row) => row.project_id).map(toSummary);
   }
 
   /** Raw usage rows, newest first, keyset-paginated on (created_at, id). */
