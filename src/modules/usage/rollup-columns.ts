@@ -1,4 +1,5 @@
 import { p } from '@mikro-orm/core';
+import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
 
 /**
  * What every usage rollup sums per bucket: calls, the tokens and cost that were known (unknown ones count
@@ -11,5 +12,25 @@ export function rollupMeasures() {
     outputTokens: p.bigint('number').default(0),
     cost: p.decimal('string').precision(24).scale(8).default('0'),
     unknownCostCalls: p.bigint('number').default(0),
+  };
+}
+
+/** The per-user rollups' bucket: a time column of their own (day or hour), then who, where and what. */
+export function userBucket() {
+  return {
+    id: p.bigint('number').primary().autoincrement(),
+    userId: p.uuid(),
+    projectId: p.uuid().nullable(),
+    provider: p.enum(PROVIDER_KINDS),
+    model: p.string().length(200),
+  };
+}
+
+/** One row per bucket; a NULL project is a bucket of its own. */
+export function userBucketUnique(table: string, timeColumn: string) {
+  const name = `${table}_bucket`;
+  return {
+    name,
+    expression: `create unique index "${name}" on "specs"."${table}" ("${timeColumn}", "user_id", "project_id", "provider", "model") nulls not distinct`,
   };
 }

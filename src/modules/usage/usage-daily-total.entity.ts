@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
-import { rollupMeasures } from './rollup-measures.ts';
+import { rollupMeasures } from './rollup-columns.ts';
 
 /**
  * Every user's usage per (day, provider, model), kept by the same statement as each insert: an admin's
