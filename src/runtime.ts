@@ -3,7 +3,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildApp, type App } from './app.ts';
 import type { Config } from './config/config.ts';
-import { createPubSubHandle } from './graphql/pubsub.ts';
+import { createPubSubHandle, onEach } from './graphql/pubsub.ts';
 import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { createRunWorker } from './modules/analysis/analysis.worker.ts';
@@ -42,14 +42,11 @@ export async function startRuntime(options: {
   const routingCache = new RoutingCache({ publish: (change) => pubsub.pubsub.publish('routing:changed', change) });
   const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache };
   // Revocations and routing changes from any replica drop what this one holds too.
-  const revocations = pubsub.pubsub.subscribe('auth:revoked')[Symbol.asyncIterator]();
-  void (async () => {
-    for (let next = await revocations.next(); !next.done; next = await revocations.next()) tokenCache.evict(next.value.tokenHash);
-  })().catch((error: unknown) => logger.error({ err: error }, 'revocation listener stopped'));
-  const routingChanges = pubsub.pubsub.subscribe('routing:changed')[Symbol.asyncIterator]();
-  void (async () => {
-    for (let next = await routingChanges.next(); !next.done; next = await routingChanges.next()) routingCache.apply(next.value);
-  })().catch((error: unknown) => logger.error({ err: error }, 'routing change listener stopped'));
+  const listenerStopped = (error: unknown) => logger.error({ err: error }, 'pub/sub listener stopped');
+  const listeners = [
+    onEach(pubsub.pubsub.subscribe('auth:revoked'), (revocation) => tokenCache.evict(revocation.tokenHash), listenerStopped),
+    onEach(pubsub.pubsub.subscribe('routing:changed'), (change) => routingCache.apply(change), listenerStopped),
+  ];
   if (config.jobs.workers) {
     const worker = createRunWorker(deps, executors);
     await queue.work(worker.run, worker.dead);
@@ -60,8 +57,7 @@ export async function startRuntime(options: {
     app,
     deps,
     async stop() {
-      await revocations.return?.();
-      await routingChanges.return?.();
+      await Promise.all(listeners.map((stop) => stop()));
       await queue.stop();
       await app.stop();
       await pubsub.close();

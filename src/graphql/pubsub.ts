@@ -45,3 +45,18 @@ export function createPubSubHandle(redisUrl: string | undefined): PubSubHandle {
     },
   };
 }
+
+/**
+ * Calls `handle` with every message of a subscription, in order, until the returned function stops it.
+ * `onError` hears of a subscription that failed (and so stopped).
+ */
+export function onEach<Message>(subscription: AsyncIterable<Message>, handle: (message: Message) => void, onError: (error: unknown) => void = () => {}): () => Promise<void> {
+  const messages = subscription[Symbol.asyncIterator]();
+  const loop = (async () => {
+    for (let next = await messages.next(); !next.done; next = await messages.next()) handle(next.value);
+  })().catch(onError);
+  return async () => {
+    await messages.return?.();
+    await loop;
+  };
+}

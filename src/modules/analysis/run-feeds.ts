@@ -1,4 +1,4 @@
-import type { AnalysisEventMessage, PubSub } from '../../graphql/pubsub.ts';
+import { type AnalysisEventMessage, onEach, type PubSub } from '../../graphql/pubsub.ts';
 
 type Listener = (event: AnalysisEventMessage) => void;
 
@@ -39,20 +39,11 @@ export class RunFeeds {
   }
 
   private open(runId: string): Feed {
-    const iterator = this.pubsub.subscribe('analysis:event', runId)[Symbol.asyncIterator]();
     const listeners = new Set<Listener>();
-    const pump = (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        for (const listener of listeners) listener(next.value);
-      }
-    })().catch(() => {});
-    const feed: Feed = {
-      listeners,
-      close: async () => {
-        await iterator.return?.();
-        await pump;
-      },
-    };
+    const close = onEach(this.pubsub.subscribe('analysis:event', runId), (event) => {
+      for (const listener of listeners) listener(event);
+    });
+    const feed: Feed = { listeners, close };
     this.feeds.set(runId, feed);
     return feed;
   }
