@@ -237,8 +237,8 @@ export class CallsService {
 
   /** Sends a tiny prompt through one configuration; a failing provider is a result, not an error. */
   async testConfiguration(caller: Caller, configurationId: string, signal: AbortSignal): Promise<ProviderTestResult> {
-    const configuration = await this.deps.providers.get(configurationId);
-    const model = this.deps.providers.configOf(configuration).model || defaultModel(configuration.provider);
+    const configuration = await this.deps.providers.routingConfiguration(configurationId);
+    const model = configuration.config.model || defaultModel(configuration.provider);
     if (configuration.provider === 'LOCAL') return { ok: true, latencyMs: 0, model, error: null };
     const started = performance.now();
     try {

@@ -136,10 +136,7 @@ export class ProvidersService {
   /** Every configuration as routing reads it: one query, or none while the process's cache holds them. */
   private routingConfigurations(): Promise<RoutingConfiguration[]> {
     const load = async () => {
-      const rows = await this.em.execute<RoutingRow[]>(
-        `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, updated_at
-         from specs.intelligence_providers`,
-      );
+      const rows = await this.em.execute<RoutingRow[]>(ROUTING_COLUMNS);
       return rows.map(toRoutingConfiguration);
     };
     return this.cache ? this.cache.configurations(load) : load();
@@ -163,18 +160,9 @@ export class ProvidersService {
 
   /** One configuration, read fresh (testing a configuration). NOT_FOUND when there is none. */
   async routingConfiguration(id: string): Promise<RoutingConfiguration> {
-    const row = await this.get(id);
-    await this.em.populate(row, ['apiKeyCiphertext']);
-    return {
-      id: row.id,
-      name: row.name,
-      provider: row.provider,
-      config: row.config as ProviderConfig,
-      isActive: row.isActive,
-      apiKeyVersion: row.apiKeyVersion ?? null,
-      apiKeyCiphertext: row.apiKeyCiphertext ?? null,
-      updatedAt: row.updatedAt,
-    };
+    const [row] = isUuid(id) ? await this.em.execute<RoutingRow[]>(`${ROUTING_COLUMNS} where id = ?`, [id]) : [];
+    if (!row) throw notFound('The intelligence provider');
+    return toRoutingConfiguration(row);
   }
 
   /** A routing configuration's key in clear, for a call; opened once per cached configuration. */
@@ -183,10 +171,6 @@ export class ProvidersService {
     if (ciphertext === null || keyVersion === null) return null;
     const open = () => this.secretBox.open({ ciphertext, keyVersion }, providerKeyAad(row.id));
     return this.cache ? this.cache.openedKey(row, open) : open();
-  }
-
-  configOf(row: IntelligenceProvider): ProviderConfig {
-    return row.config as ProviderConfig;
   }
 
   private async activateWithin(em: EntityManager, id: string): Promise<void> {
@@ -241,6 +225,9 @@ function requireName(name: string | null | undefined): string {
 function conflictingName(name: string): AppError {
   return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
 }
+
+const ROUTING_COLUMNS = `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, updated_at
+  from specs.intelligence_providers`;
 
 interface RoutingRow {
   id: string;
