@@ -1,18 +1,19 @@
 // Small pieces every driver needs: key checks, abort plumbing and the stream guard.
 import { abortedError, apiKeyRequiredError, type ProviderCallError, truncatedStreamError } from './errors.ts';
-import type { ChatMessage, DriverSettings, GenerateRequest, ProviderKind, StreamPart } from './types.ts';
+import type { DriverCapabilities, DriverSettings, GenerateRequest, ProviderKind, StreamPart } from './types.ts';
 
 export function requireApiKey(kind: ProviderKind, settings: DriverSettings): string {
   if (!settings.apiKey) throw apiKeyRequiredError(kind);
   return settings.apiKey;
 }
 
-/** Chat-style messages: the system prompt first, when there is one, then the user's prompt. */
-export function chatMessages(request: GenerateRequest): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  if (request.system) messages.push({ role: 'system', content: request.system });
-  messages.push({ role: 'user', content: request.prompt });
-  return messages;
+/** Until a driver maps tools and response formats, it serves plain text conversations only. */
+export const TEXT_ONLY: DriverCapabilities = { tools: false, forcedToolChoice: false, responseFormats: ['text'] };
+
+/** The system messages' text, joined, for APIs that take system text as one top-level field. */
+export function systemText(request: GenerateRequest): string | undefined {
+  const parts = request.messages.flatMap((message) => (message.role === 'system' ? [message.content] : []));
+  return parts.length ? parts.join('\n\n') : undefined;
 }
 
 export type ErrorMapper = (error: unknown) => ProviderCallError;
@@ -36,7 +37,7 @@ export async function* guardStream(
   try {
     for await (const part of produce(upstream.signal)) {
       yield part;
-      if (part.type !== 'text-delta') return;
+      if (part.type === 'finish' || part.type === 'error') return;
     }
     // Some SDKs end a stream quietly when it is aborted or the connection closes early.
     yield { type: 'error', error: callerSignal.aborted ? abortedError(kind) : truncatedStreamError(kind) };

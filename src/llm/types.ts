@@ -13,17 +13,58 @@ export interface DriverSettings {
   timeoutMs?: number;
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A tool call as the model made it. `arguments` is the JSON text the model wrote, which may not parse. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+/**
+ * One turn of a conversation, provider-neutral. System text travels as `system` messages (the pipeline
+ * puts a call's `system` first); drivers whose API has a top-level system field (Claude, Gemini) lift
+ * every system message there.
+ */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: readonly ToolCall[] }
+  /** `name` is the called tool's, taken from the assistant message that made the call (Gemini needs it). */
+  | { role: 'tool'; toolCallId: string; name: string; content: string };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** A JSON Schema object (type "object"), validated before any driver sees it. */
+  parameters: Record<string, unknown>;
+}
+
+export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown> };
 
 export interface GenerateRequest {
   model: string;
-  system?: string;
-  prompt: string;
+  /** At least one message; the last is a user or tool message. */
+  messages: readonly ChatMessage[];
   maxTokens?: number;
   temperature?: number;
+  /** Absent or empty: no tools offered. */
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /** Absent: text. */
+  responseFormat?: ResponseFormat;
+}
+
+/** What a driver can map to its API; the pipeline refuses anything else before a request goes out. */
+export interface DriverCapabilities {
+  tools: boolean;
+  /** `toolChoice: required` and naming one tool (`auto` and `none` come with `tools`). */
+  forcedToolChoice: boolean;
+  responseFormats: readonly ResponseFormat['type'][];
 }
 
 export interface TokenUsage {
@@ -43,17 +84,22 @@ export interface GenerateResult {
   model: string;
   usage: TokenUsage;
   finishReason: FinishReason;
+  /** Empty when the model called no tool. */
+  toolCalls: ToolCall[];
 }
 
 export type StreamPart =
   | { type: 'text-delta'; text: string }
-  | { type: 'finish'; model: string; usage: TokenUsage; finishReason: FinishReason }
+  /** A fragment of a tool call as it streams (optional for drivers); the finish part carries the whole calls. */
+  | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'finish'; model: string; usage: TokenUsage; finishReason: FinishReason; toolCalls: ToolCall[] }
   | { type: 'error'; error: import('./errors.ts').ProviderCallError };
 
 export interface LlmDriver {
   readonly kind: ProviderKind;
   readonly defaultModel: string;
   readonly requiresApiKey: boolean;
+  readonly capabilities: DriverCapabilities;
   /** Rejects with a ProviderCallError only. Aborting `signal` aborts the upstream request. */
   generate(request: GenerateRequest, settings: DriverSettings, signal: AbortSignal): Promise<GenerateResult>;
   /**

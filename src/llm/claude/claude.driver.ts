@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { defaultModel } from '../catalogue.ts';
-import { ClientPool, guardStream, requireApiKey } from '../driver-support.ts';
+import { ClientPool, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromClaudeError } from './claude.errors.ts';
 import { toFinishReason } from './claude.finish-reason.ts';
@@ -26,6 +26,7 @@ export const claudeDriver: LlmDriver = {
   kind: 'CLAUDE',
   defaultModel: defaultModel('CLAUDE'),
   requiresApiKey: true,
+  capabilities: TEXT_ONLY,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
@@ -36,6 +37,7 @@ export const claudeDriver: LlmDriver = {
         model: request.model,
         usage: toTokenUsage(message.usage),
         finishReason: toFinishReason(message.stop_reason),
+        toolCalls: [],
       };
     } catch (error) {
       throw fromClaudeError(error, { signal, secrets: [settings.apiKey] });

@@ -1,4 +1,5 @@
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import { systemText } from '../driver-support.ts';
 import type { GenerateRequest } from '../types.ts';
 
 /** Anthropic requires max_tokens on every request; this is the answer length when none is asked. */
@@ -15,9 +16,12 @@ export function toMessageParams(request: GenerateRequest): ClaudeMessageParams {
     model: request.model,
     max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
     // The system prompt is a top-level field in the Messages API, not a message.
-    messages: [{ role: 'user', content: request.prompt }],
+    messages: request.messages.flatMap((message) =>
+      message.role === 'user' || message.role === 'assistant' ? [{ role: message.role, content: message.content }] : [],
+    ),
   };
-  if (request.system) params.system = request.system;
+  const system = systemText(request);
+  if (system) params.system = system;
   if (request.temperature !== undefined) params.temperature = request.temperature;
   return params;
 }

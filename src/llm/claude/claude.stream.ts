@@ -23,7 +23,7 @@ export async function* toStreamParts(events: AsyncIterable<RawMessageStreamEvent
         usage = { ...usage, ...definedFields(event.usage) };
         break;
       case 'message_stop':
-        yield { type: 'finish', model, usage: toTokenUsage(usage), finishReason: toFinishReason(stopReason) };
+        yield { type: 'finish', model, usage: toTokenUsage(usage), finishReason: toFinishReason(stopReason), toolCalls: [] };
         return;
       default:
         break;

@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
+import { fetchWithDeadline, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromGeminiError } from './gemini.errors.ts';
 import { toFinishReason } from './gemini.finish-reason.ts';
@@ -35,6 +35,7 @@ export const geminiDriver: LlmDriver = {
   kind: 'GEMINI',
   defaultModel: defaultModel('GEMINI'),
   requiresApiKey: true,
+  capabilities: TEXT_ONLY,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
@@ -44,6 +45,7 @@ export const geminiDriver: LlmDriver = {
         model: request.model,
         usage: toTokenUsage(response.usageMetadata),
         finishReason: toFinishReason(responseFinishReason(response), promptBlocked(response)),
+        toolCalls: [],
       };
     } catch (error) {
       throw fromGeminiError(error, { signal, secrets: [settings.apiKey] });

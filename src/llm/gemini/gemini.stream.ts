@@ -17,6 +17,6 @@ export async function* toStreamParts(chunks: AsyncIterable<GenerateContentRespon
     blocked ||= promptBlocked(chunk);
   }
   if (finishReason !== undefined || blocked) {
-    yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason, blocked) };
+    yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason, blocked), toolCalls: [] };
   }
 }

@@ -4,6 +4,7 @@
 // incident-rules.ts, an entry point that takes incident text and alert data (not a prompt) and
 // that the incident analysis calls directly; this driver stays a refusal.
 import { defaultModel } from '../catalogue.ts';
+import { TEXT_ONLY } from '../driver-support.ts';
 import { ProviderCallError } from '../errors.ts';
 import type { LlmDriver } from '../types.ts';
 
@@ -19,6 +20,7 @@ export const localDriver: LlmDriver = {
   kind: 'LOCAL',
   defaultModel: defaultModel('LOCAL'),
   requiresApiKey: false,
+  capabilities: TEXT_ONLY,
 
   async generate() {
     throw freeFormPromptRefused();

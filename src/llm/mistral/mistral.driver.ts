@@ -1,6 +1,6 @@
 import { HTTPClient, Mistral } from '@mistralai/mistralai';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
+import { fetchWithDeadline, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromMistralError } from './mistral.errors.ts';
 import { toFinishReason } from './mistral.finish-reason.ts';
@@ -40,6 +40,7 @@ export const mistralDriver: LlmDriver = {
   kind: 'MISTRAL',
   defaultModel: defaultModel('MISTRAL'),
   requiresApiKey: true,
+  capabilities: TEXT_ONLY,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const capture: RawCapture = { body: null };
@@ -51,6 +52,7 @@ export const mistralDriver: LlmDriver = {
         model: request.model,
         usage: usageFromRawBody(capture.body),
         finishReason: toFinishReason(choice?.finishReason),
+        toolCalls: [],
       };
     } catch (error) {
       throw fromMistralError(error, { signal, secrets: [settings.apiKey] });

@@ -15,5 +15,5 @@ export async function* toStreamParts(events: AsyncIterable<CompletionEvent>, mod
     if (text) yield { type: 'text-delta', text };
     if (choice?.finishReason) finishReason = choice.finishReason;
   }
-  if (finishReason !== null) yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason) };
+  if (finishReason !== null) yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason), toolCalls: [] };
 }

@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream } from '../driver-support.ts';
+import { fetchWithDeadline, guardStream, TEXT_ONLY } from '../driver-support.ts';
 import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromOllamaError } from './ollama.errors.ts';
 import { toFinishReason } from './ollama.finish-reason.ts';
@@ -36,6 +36,7 @@ export const ollamaDriver: LlmDriver = {
   kind: 'OLLAMA',
   defaultModel: defaultModel('OLLAMA'),
   requiresApiKey: false,
+  capabilities: TEXT_ONLY,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const seen: ResponseSeen = { headers: null };
@@ -46,6 +47,7 @@ export const ollamaDriver: LlmDriver = {
         model: request.model,
         usage: toTokenUsage(response),
         finishReason: toFinishReason(response.done_reason),
+        toolCalls: [],
       };
     } catch (error) {
       throw fromOllamaError(error, { signal, secrets: [settings.apiKey] }, seen.headers);

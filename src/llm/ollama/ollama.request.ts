@@ -1,5 +1,4 @@
 import type { ChatRequest, Options } from 'ollama';
-import { chatMessages } from '../driver-support.ts';
 import type { GenerateRequest } from '../types.ts';
 
 export function toChatRequest(request: GenerateRequest): ChatRequest {
@@ -7,5 +6,5 @@ export function toChatRequest(request: GenerateRequest): ChatRequest {
   const options: Partial<Options> = {};
   if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
   if (request.temperature !== undefined) options.temperature = request.temperature;
-  return { model: request.model, messages: chatMessages(request), options };
+  return { model: request.model, messages: request.messages.flatMap((message) => (message.role === 'tool' ? [] : [{ role: message.role, content: message.content }])), options };
 }

@@ -8,7 +8,7 @@ export async function* toStreamParts(lines: AsyncIterable<ChatResponse>, model: 
   for await (const line of lines) {
     if (line.message?.content) yield { type: 'text-delta', text: line.message.content };
     if (line.done) {
-      yield { type: 'finish', model, usage: toTokenUsage(line), finishReason: toFinishReason(line.done_reason) };
+      yield { type: 'finish', model, usage: toTokenUsage(line), finishReason: toFinishReason(line.done_reason), toolCalls: [] };
       return;
     }
   }

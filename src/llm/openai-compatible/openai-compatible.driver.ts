@@ -1,7 +1,7 @@
 // One driver over the `openai` SDK for every API that speaks OpenAI's chat completions:
 // OpenAI itself, xAI's Grok and GitHub Copilot differ only in endpoint, auth and small quirks.
 import OpenAI from 'openai';
-import { ClientPool, guardStream } from '../driver-support.ts';
+import { ClientPool, guardStream, TEXT_ONLY } from '../driver-support.ts';
 import type { ProviderCallError } from '../errors.ts';
 import type { DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
 import { fromOpenAiError } from './openai-compatible.errors.ts';
@@ -62,6 +62,7 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
     kind,
     defaultModel: config.defaultModel,
     requiresApiKey: true,
+    capabilities: TEXT_ONLY,
 
     async generate(request, settings, signal): Promise<GenerateResult> {
       const secrets: string[] = [];
@@ -78,6 +79,7 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
           model: request.model,
           usage: toTokenUsage(completion.usage),
           finishReason: toFinishReason(choice?.finish_reason),
+        toolCalls: [],
         };
       } catch (error) {
         throw errorMapper(settings, secrets, signal)(error);

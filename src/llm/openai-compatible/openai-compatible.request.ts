@@ -1,5 +1,4 @@
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { chatMessages } from '../driver-support.ts';
 import type { GenerateRequest } from '../types.ts';
 
 export interface RequestQuirks {
@@ -12,7 +11,7 @@ export interface RequestQuirks {
 export function toChatCompletionParams(request: GenerateRequest, quirks: RequestQuirks): ChatCompletionCreateParamsNonStreaming {
   const params: ChatCompletionCreateParamsNonStreaming = {
     model: request.model,
-    messages: chatMessages(request),
+    messages: request.messages.flatMap((message) => (message.role === 'tool' ? [] : [{ role: message.role, content: message.content }])),
   };
   if (request.maxTokens !== undefined) params[quirks.maxTokensField] = request.maxTokens;
   if (request.temperature !== undefined && quirks.acceptsTemperature(request.model)) {

@@ -17,5 +17,5 @@ export async function* toStreamParts(chunks: AsyncIterable<ChatCompletionChunk>,
     if (choice?.finish_reason) finishReason = choice.finish_reason;
   }
   // Without a finish reason the stream was cut short; the guard reports that as an error.
-  if (finishReason !== null) yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason) };
+  if (finishReason !== null) yield { type: 'finish', model, usage, finishReason: toFinishReason(finishReason), toolCalls: [] };
 }

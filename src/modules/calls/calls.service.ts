@@ -116,8 +116,7 @@ export class CallsService {
       configuration,
       request: {
         model,
-        prompt: input.prompt,
-        system: input.system ?? undefined,
+        messages: [...(input.system ? [{ role: 'system' as const, content: input.system }] : []), { role: 'user' as const, content: input.prompt }],
         maxTokens: input.maxTokens ?? config.maxTokens,
         temperature: input.temperature ?? config.temperature,
       },
@@ -189,7 +188,7 @@ export class CallsService {
           yield { delta: part.text, done: false };
         } else if (part.type === 'error') {
           throw part.error;
-        } else {
+        } else if (part.type === 'finish') {
           const result = this.resultOf(route, part.model || route.model, part.usage, text, started);
           finished = true;
           await this.record(caller, input, route, result, { status: 'SUCCEEDED', streamed: true, attempts });

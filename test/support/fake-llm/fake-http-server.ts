@@ -37,8 +37,14 @@ export interface FakeScript {
   deltas?: string[];
   /** Null: the response reports no usage at all. */
   usage: { inputTokens: number; outputTokens: number } | null;
-  /** The provider's own finish reason; undefined: the format's "stop". */
+  /** The provider's own finish reason; undefined: the format's "stop" (or its tool-call reason when toolCalls are scripted). */
   finishReason?: string;
+  /**
+   * Tool calls the model makes (after any text). `arguments` is the JSON text as a model writes it (it may be
+   * invalid on purpose); streaming formats that send arguments in pieces split it into `argumentChunks` parts.
+   */
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  argumentChunks?: number;
   /** Delay before the response headers. */
   delayMs: number;
   /** Delay before each stream frame. */

@@ -3,7 +3,7 @@ import { claudeDriver } from '../../../src/llm/claude/claude.driver.ts';
 import { DEFAULT_MAX_TOKENS } from '../../../src/llm/claude/claude.request.ts';
 import { startFakeAnthropicServer } from '../../support/fake-llm/anthropic.fake.ts';
 import type { FakeServer } from '../../support/fake-llm/fake-http-server.ts';
-import { collect, describeDriverContract, FULL_REQUEST, lastErrorPart } from './driver-contract.ts';
+import { collect, describeDriverContract, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT, lastErrorPart } from './driver-contract.ts';
 
 const API_KEY = 'sk-ant-api03-test-SECRET-0123456789abcdef';
 
@@ -24,8 +24,8 @@ describeDriverContract('Claude', {
     // The system prompt is top-level, not a message.
     expect(body).toEqual({
       model: request.model,
-      system: FULL_REQUEST.system,
-      messages: [{ role: 'user', content: FULL_REQUEST.prompt }],
+      system: SYSTEM_TEXT,
+      messages: [{ role: 'user', content: PROMPT_TEXT }],
       max_tokens: 64,
       temperature: 0.25,
       ...(streaming ? { stream: true } : {}),
@@ -46,28 +46,28 @@ describe('Claude driver specifics', () => {
   const signal = () => new AbortController().signal;
 
   it('sends the key and always a max_tokens, which the API requires', async () => {
-    await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', prompt: 'hi' }, settings(), signal());
+    await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user' as const, content: 'hi' }] }, settings(), signal());
     const [recorded] = server.requests;
     // SDK 1.x sends the key as a Bearer token; older ones used x-api-key.
     expect(recorded?.headers.authorization ?? `Bearer ${recorded?.headers['x-api-key']}`).toBe(`Bearer ${API_KEY}`);
     expect(recorded?.headers['anthropic-version']).toBeDefined();
-    expect(recorded?.body).toEqual({ model: 'claude-3-5-haiku-latest', max_tokens: DEFAULT_MAX_TOKENS, messages: [{ role: 'user', content: 'hi' }] });
+    expect(recorded?.body).toEqual({ model: 'claude-3-5-haiku-latest', max_tokens: DEFAULT_MAX_TOKENS, messages: [{ role: 'user' as const, content: 'hi' }] });
   });
 
   it('maps stop reasons: max_tokens is length', async () => {
     server.script({ finishReason: 'max_tokens' });
-    expect((await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', prompt: 'hi' }, settings(), signal())).finishReason).toBe('length');
+    expect((await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user' as const, content: 'hi' }] }, settings(), signal())).finishReason).toBe('length');
   });
 
   it('treats an overloaded error event mid-stream as a retryable provider error', async () => {
     server.script({ midStream: { afterDeltas: 1, mode: 'error-event' } });
-    const parts = await collect(claudeDriver.stream({ model: 'claude-3-5-haiku-latest', prompt: 'hi' }, settings(), signal()));
+    const parts = await collect(claudeDriver.stream({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user' as const, content: 'hi' }] }, settings(), signal()));
     expect(lastErrorPart(parts)).toMatchObject({ code: 'PROVIDER_ERROR', retryable: true, statusCode: null });
   });
 
   it('maps 529 overloaded to a retryable provider error', async () => {
     server.failNext({ status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
-    const error = await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', prompt: 'hi' }, settings(), signal()).catch((caught: unknown) => caught);
+    const error = await claudeDriver.generate({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user' as const, content: 'hi' }] }, settings(), signal()).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'PROVIDER_ERROR', statusCode: 529, retryable: true });
   });
 });

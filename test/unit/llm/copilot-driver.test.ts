@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCopilotDriver } from '../../../src/llm/copilot/copilot.driver.ts';
 import { type FakeCopilotServer, startFakeCopilotServer } from '../../support/fake-llm/copilot.fake.ts';
-import { describeDriverContract, expectNoSecret, FULL_REQUEST, generateError } from './driver-contract.ts';
+import { describeDriverContract, expectNoSecret, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT, generateError } from './driver-contract.ts';
 
 const GITHUB_TOKEN = 'ghp_testGithubTokenSECRET0123456789abcd';
 const signal = (): AbortSignal => new AbortController().signal;
@@ -25,8 +25,8 @@ describeDriverContract('Copilot', {
     expect(body).toEqual({
       model: request.model,
       messages: [
-        { role: 'system', content: FULL_REQUEST.system },
-        { role: 'user', content: FULL_REQUEST.prompt },
+        { role: 'system', content: SYSTEM_TEXT },
+        { role: 'user', content: PROMPT_TEXT },
       ],
       max_tokens: 64,
       temperature: 0.25,
@@ -45,7 +45,7 @@ describe('Copilot token exchange', () => {
   });
   beforeEach(() => server.reset());
 
-  const request = { model: 'gpt-4o', prompt: 'hello' };
+  const request = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'hello' }] };
   const exchanges = () => server.requests.filter((recorded) => recorded.path === '/copilot_internal/v2/token');
   const chats = () => server.requests.filter((recorded) => recorded.path === '/chat/completions');
 

@@ -22,9 +22,14 @@ export interface DriverContract {
   expectRequestBody: (body: unknown, request: GenerateRequest, streaming: boolean) => void;
 }
 
+export const SYSTEM_TEXT = 'You are terse.';
+export const PROMPT_TEXT = 'Say hello.';
+
 export const FULL_REQUEST: Omit<GenerateRequest, 'model'> = {
-  system: 'You are terse.',
-  prompt: 'Say hello.',
+  messages: [
+    { role: 'system', content: SYSTEM_TEXT },
+    { role: 'user', content: PROMPT_TEXT },
+  ],
   maxTokens: 64,
   temperature: 0.25,
 };

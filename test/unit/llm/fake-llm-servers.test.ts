@@ -18,7 +18,7 @@ describe('startFakeLlmServers', () => {
     fakes.serverFor(kind).script({ text: `hello from ${kind}` });
     const driver = getDriver(kind);
     const settings = { apiKey: 'test-key-0123456789', ...fakes.settingsFor(kind) };
-    const request = { model: driver.defaultModel, prompt: 'hi' };
+    const request = { model: driver.defaultModel, messages: [{ role: 'user' as const, content: 'hi' }] };
     expect((await driver.generate(request, settings, new AbortController().signal)).text).toBe(`hello from ${kind}`);
     expect(textOf(await collect(driver.stream(request, settings, new AbortController().signal)))).toBe(`hello from ${kind}`);
   });

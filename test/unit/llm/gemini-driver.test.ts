@@ -3,7 +3,7 @@ import { geminiDriver } from '../../../src/llm/gemini/gemini.driver.ts';
 import { toTokenUsage } from '../../../src/llm/gemini/gemini.usage.ts';
 import type { FakeServer } from '../../support/fake-llm/fake-http-server.ts';
 import { startFakeGeminiServer } from '../../support/fake-llm/gemini.fake.ts';
-import { collect, describeDriverContract, expectNoSecret, FULL_REQUEST, generateError } from './driver-contract.ts';
+import { collect, describeDriverContract, expectNoSecret, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT, generateError } from './driver-contract.ts';
 
 const API_KEY = 'AIzaSyTestGeminiSECRET0123456789abcdefgh';
 
@@ -29,8 +29,8 @@ describeDriverContract('Gemini', {
   expectRequestBody(body, _request, _streaming) {
     // The model and the streaming mode are in the URL; the system prompt is systemInstruction.
     expect(body).toMatchObject({
-      contents: [{ role: 'user', parts: [{ text: FULL_REQUEST.prompt }] }],
-      systemInstruction: { parts: [{ text: FULL_REQUEST.system }] },
+      contents: [{ role: 'user', parts: [{ text: PROMPT_TEXT }] }],
+      systemInstruction: { parts: [{ text: SYSTEM_TEXT }] },
       generationConfig: { maxOutputTokens: 64, temperature: 0.25 },
     });
   },
@@ -47,7 +47,7 @@ describe('Gemini driver specifics', () => {
   beforeEach(() => server.reset());
   const settings = () => ({ apiKey: API_KEY, baseUrl: server.baseUrl });
   const signal = () => new AbortController().signal;
-  const request = { model: 'gemini-2.5-flash', prompt: 'hi' };
+  const request = { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'hi' }] };
 
   it('calls generateContent and streamGenerateContent with alt=sse under the default API version', async () => {
     await geminiDriver.generate(request, settings(), signal());

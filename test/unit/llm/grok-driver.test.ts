@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { grokDriver } from '../../../src/llm/grok/grok.driver.ts';
 import { startFakeOpenAiServer } from '../../support/fake-llm/openai-compatible.fake.ts';
-import { describeDriverContract, FULL_REQUEST } from './driver-contract.ts';
+import { describeDriverContract, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT } from './driver-contract.ts';
 
 const API_KEY = 'xai-test-grok-SECRET-0123456789abcdef';
 
@@ -17,8 +17,8 @@ describeDriverContract('Grok', {
     expect(body).toEqual({
       model: request.model,
       messages: [
-        { role: 'system', content: FULL_REQUEST.system },
-        { role: 'user', content: FULL_REQUEST.prompt },
+        { role: 'system', content: SYSTEM_TEXT },
+        { role: 'user', content: PROMPT_TEXT },
       ],
       max_tokens: 64,
       temperature: 0.25,

@@ -3,7 +3,7 @@ import { ProviderCallError } from '../../../src/llm/errors.ts';
 import { localDriver } from '../../../src/llm/local/local.driver.ts';
 
 const settings = { apiKey: null };
-const request = { model: 'rules-v1', prompt: 'What is the capital of France?' };
+const request = { model: 'rules-v1', messages: [{ role: 'user' as const, content: 'What is the capital of France?' }] };
 
 describe('local driver', () => {
   it('is free, key-less and serves the rules-v1 model', () => {

@@ -3,7 +3,7 @@ import { ollamaDriver } from '../../../src/llm/ollama/ollama.driver.ts';
 import { toTokenUsage } from '../../../src/llm/ollama/ollama.usage.ts';
 import type { FakeServer } from '../../support/fake-llm/fake-http-server.ts';
 import { startFakeOllamaServer } from '../../support/fake-llm/ollama.fake.ts';
-import { describeDriverContract, FULL_REQUEST, generateError } from './driver-contract.ts';
+import { describeDriverContract, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT, generateError } from './driver-contract.ts';
 
 // Ollama itself needs no key; this is the key of an authenticating proxy in front of it.
 const PROXY_KEY = 'ollama-proxy-SECRET-0123456789abcdef';
@@ -20,8 +20,8 @@ describeDriverContract('Ollama', {
     expect(body).toEqual({
       model: request.model,
       messages: [
-        { role: 'system', content: FULL_REQUEST.system },
-        { role: 'user', content: FULL_REQUEST.prompt },
+        { role: 'system', content: SYSTEM_TEXT },
+        { role: 'user', content: PROMPT_TEXT },
       ],
       options: { num_predict: 64, temperature: 0.25 },
       stream: streaming,
@@ -39,7 +39,7 @@ describe('Ollama driver specifics', () => {
   });
   beforeEach(() => server.reset());
   const signal = () => new AbortController().signal;
-  const request = { model: 'qwen2.5', prompt: 'hi' };
+  const request = { model: 'qwen2.5', messages: [{ role: 'user' as const, content: 'hi' }] };
 
   it('works without any key and sends no Authorization header', async () => {
     expect(ollamaDriver.requiresApiKey).toBe(false);

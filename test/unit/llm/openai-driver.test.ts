@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAiDriver } from '../../../src/llm/openai/openai.driver.ts';
 import { startFakeOpenAiServer } from '../../support/fake-llm/openai-compatible.fake.ts';
-import { describeDriverContract, FULL_REQUEST } from './driver-contract.ts';
+import { describeDriverContract, FULL_REQUEST, PROMPT_TEXT, SYSTEM_TEXT } from './driver-contract.ts';
 
 const API_KEY = 'sk-test-openai-SECRET-0123456789abcdef';
 
@@ -24,8 +24,8 @@ describeDriverContract('OpenAI', {
     expect(body).toEqual({
       model: request.model,
       messages: [
-        { role: 'system', content: FULL_REQUEST.system },
-        { role: 'user', content: FULL_REQUEST.prompt },
+        { role: 'system', content: SYSTEM_TEXT },
+        { role: 'user', content: PROMPT_TEXT },
       ],
       max_completion_tokens: 64,
       temperature: 0.25,
@@ -37,7 +37,7 @@ describeDriverContract('OpenAI', {
 describe('OpenAI driver specifics', () => {
   it('needs an API key and says so before any request', async () => {
     const error = await openAiDriver
-      .generate({ model: 'gpt-4o-mini', prompt: 'hi' }, { apiKey: null, baseUrl: 'http://127.0.0.1:9/v1' }, new AbortController().signal)
+      .generate({ model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] }, { apiKey: null, baseUrl: 'http://127.0.0.1:9/v1' }, new AbortController().signal)
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'API_KEY_REQUIRED', provider: 'OPENAI' });
   });

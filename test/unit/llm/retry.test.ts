@@ -110,7 +110,7 @@ async function* parts(...items: StreamPart[]): AsyncGenerator<StreamPart> {
 }
 
 describe('streamWithRetry', () => {
-  const finish: StreamPart = { type: 'finish', model: 'm', usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop' };
+  const finish: StreamPart = { type: 'finish', model: 'm', usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop', toolCalls: [] };
 
   it('retries a stream whose first part is a retryable error', async () => {
     const retry = options();
