@@ -88,7 +88,7 @@ export function describeDriverContract(name: string, contract: DriverContract): 
     it('returns the text, the requested model, usage and a normalized finish reason', async () => {
       server.script({ text: 'Hi there.', usage: { inputTokens: 21, outputTokens: 4 } });
       const result = await run();
-      expect(result).toEqual({ text: 'Hi there.', model: contract.model, usage: { inputTokens: 21, outputTokens: 4 }, finishReason: 'stop' });
+      expect(result).toEqual({ text: 'Hi there.', model: contract.model, usage: { inputTokens: 21, outputTokens: 4 }, finishReason: 'stop', toolCalls: [] });
     });
 
     it('sends the model, prompt, system prompt, max tokens and temperature in the provider shape', async () => {
@@ -107,7 +107,7 @@ export function describeDriverContract(name: string, contract: DriverContract): 
         { type: 'text-delta', text: 'lo ' },
         { type: 'text-delta', text: 'world' },
       ]);
-      expect(parts.at(-1)).toEqual({ type: 'finish', model: contract.model, usage: { inputTokens: 9, outputTokens: 3 }, finishReason: 'stop' });
+      expect(parts.at(-1)).toEqual({ type: 'finish', model: contract.model, usage: { inputTokens: 9, outputTokens: 3 }, finishReason: 'stop', toolCalls: [] });
     });
 
     it('reports usage the provider did not send as null, never 0', async () => {
