@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ENVIRONMENT_KEY_VARIABLES, type ProviderKind } from '../llm/provider-kinds.ts';
 
 // The only module that reads process.env: everything else receives a typed Config.
 
@@ -45,12 +46,8 @@ const environmentSchema = z.object({
   JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10, 'pg-boss needs at least 10').max(3600).default(30),
   JOB_MONITOR_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
   JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(1),
-  OPENAI_API_KEY: optionalSecret,
-  ANTHROPIC_API_KEY: optionalSecret,
-  GEMINI_API_KEY: optionalSecret,
-  GITHUB_TOKEN: optionalSecret,
-  XAI_API_KEY: optionalSecret,
-  MISTRAL_API_KEY: optionalSecret,
+  // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
+  ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
 });
 
@@ -74,14 +71,8 @@ export interface Config {
   limits: { depth: number; aliases: number; tokens: number; cost: number; requestBytes: number };
   bootstrapAdmin: boolean;
   jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
-  providerKeys: {
-    OPENAI: string | undefined;
-    CLAUDE: string | undefined;
-    GEMINI: string | undefined;
-    COPILOT: string | undefined;
-    GROK: string | undefined;
-    MISTRAL: string | undefined;
-  };
+  /** Keys of last resort by provider kind, from each kind's environment variable. */
+  providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
 }
 
@@ -133,14 +124,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       monitorSeconds: env.JOB_MONITOR_SECONDS,
       retryLimit: env.JOB_RETRY_LIMIT,
     },
-    providerKeys: {
-      OPENAI: env.OPENAI_API_KEY,
-      CLAUDE: env.ANTHROPIC_API_KEY,
-      GEMINI: env.GEMINI_API_KEY,
-      COPILOT: env.GITHUB_TOKEN,
-      GROK: env.XAI_API_KEY,
-      MISTRAL: env.MISTRAL_API_KEY,
-    },
+    providerKeys: Object.fromEntries(
+      ENVIRONMENT_KEY_VARIABLES.flatMap(({ kind, variable }) => {
+        const value: unknown = Reflect.get(env, variable);
+        return typeof value === 'string' ? [[kind, value]] : [];
+      }),
+    ),
     githubGraphqlUrl: env.GITHUB_GRAPHQL_URL,
   };
 }

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { divideRoundingHalfUp, formatDecimal, parseDecimal } from './decimal.ts';
 import rawCatalogue from './models.json' with { type: 'json' };
-import type { ProviderKind, TokenUsage } from './types.ts';
+import { PROVIDER_KINDS, type ProviderKind } from './provider-kinds.ts';
+import type { TokenUsage } from './types.ts';
 
 /** Prices carry at most 8 decimal places per 1k tokens. */
 const PRICE_SCALE = 8;
@@ -39,16 +40,8 @@ const providerSchema = z
 const catalogueSchema = z.object({
   pricesTakenOn: z.iso.date(),
   currency: z.literal('USD'),
-  providers: z.object({
-    LOCAL: providerSchema,
-    OPENAI: providerSchema,
-    CLAUDE: providerSchema,
-    GEMINI: providerSchema,
-    COPILOT: providerSchema,
-    GROK: providerSchema,
-    OLLAMA: providerSchema,
-    MISTRAL: providerSchema,
-  }),
+  // Every kind must have an entry, and no other key is allowed.
+  providers: z.strictObject(Object.fromEntries(PROVIDER_KINDS.map((kind) => [kind, providerSchema])) as Record<ProviderKind, typeof providerSchema>),
 });
 
 export type ModelInfo = z.infer<typeof modelSchema>;

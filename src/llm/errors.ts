@@ -1,4 +1,4 @@
-import { providerName } from './provider-names.ts';
+import { providerName } from './provider-kinds.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { scrubSecrets } from './secret-scrubber.ts';
 import type { ProviderKind } from './types.ts';

@@ -6,9 +6,10 @@ import { localDriver } from './local/local.driver.ts';
 import { mistralDriver } from './mistral/mistral.driver.ts';
 import { ollamaDriver } from './ollama/ollama.driver.ts';
 import { openAiDriver } from './openai/openai.driver.ts';
-import type { LlmDriver, ProviderKind } from './types.ts';
+import { PROVIDER_KINDS, type ProviderKind } from './provider-kinds.ts';
+import type { LlmDriver } from './types.ts';
 
-// In the order of the ProviderKind enum in the contract, which is the order clients list them.
+// One driver per kind (provider-kinds.ts); the list order comes from there.
 const DRIVERS: Readonly<Record<ProviderKind, LlmDriver>> = {
   LOCAL: localDriver,
   OPENAI: openAiDriver,
@@ -25,5 +26,5 @@ export function getDriver(kind: ProviderKind): LlmDriver {
 }
 
 export function listDrivers(): readonly LlmDriver[] {
-  return Object.values(DRIVERS);
+  return PROVIDER_KINDS.map((kind) => DRIVERS[kind]);
 }

@@ -1,6 +1,8 @@
 // The one interface every provider driver implements. Types only: no runtime code lives here.
 
-export type ProviderKind = 'LOCAL' | 'OPENAI' | 'CLAUDE' | 'GEMINI' | 'COPILOT' | 'GROK' | 'OLLAMA' | 'MISTRAL';
+import type { ProviderKind } from './provider-kinds.ts';
+
+export type { ProviderKind };
 
 export interface DriverSettings {
   /** The secret used for this call (never logged, never part of an error). Null for key-less drivers. */

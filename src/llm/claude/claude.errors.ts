@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
-import { providerName } from '../provider-names.ts';
+import { providerName } from '../provider-kinds.ts';
 
 export function fromClaudeError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;

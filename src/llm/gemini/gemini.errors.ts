@@ -2,7 +2,7 @@ import { ApiError } from '@google/genai';
 import { z } from 'zod';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
-import { providerName } from '../provider-names.ts';
+import { providerName } from '../provider-kinds.ts';
 import { parseDurationSeconds } from '../retry-after.ts';
 
 // The SDK's ApiError keeps no headers: its message is the JSON error body, sometimes prefixed.

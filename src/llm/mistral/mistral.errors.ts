@@ -2,7 +2,7 @@ import { HTTPClientError, MistralError, RequestTimeoutError, ResponseValidationE
 import { z } from 'zod';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
-import { providerName } from '../provider-names.ts';
+import { providerName } from '../provider-kinds.ts';
 
 const mistralErrorBodySchema = z.looseObject({ message: z.unknown().optional(), detail: z.unknown().optional() });
 

@@ -1,5 +1,5 @@
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext, truncatedStreamError } from '../errors.ts';
-import { providerName } from '../provider-names.ts';
+import { providerName } from '../provider-kinds.ts';
 
 /** The package does not export its ResponseError class, so it is recognized by shape. */
 function responseErrorStatus(error: unknown): number | null {

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
-import { providerName } from '../provider-names.ts';
+import { providerName } from '../provider-kinds.ts';
 import type { ProviderKind } from '../types.ts';
 
 function providerMessage(body: unknown): string | undefined {

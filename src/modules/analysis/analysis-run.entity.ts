@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { baseProperties } from '../../db/base.entity.ts';
 import { UserSchema } from '../auth/user.entity.ts';
 import { IncidentSchema } from '../incidents/incident.entity.ts';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
 export const RUN_KINDS = ['INCIDENT_ANALYSIS', 'REPOSITORY_ANALYSIS', 'REPOSITORY_IMPORT'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, badInput, type ErrorCode } from '../../errors.ts';
 import { computeCost, defaultModel, isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { ProviderCallError } from '../../llm/errors.ts';
-import { providerName } from '../../llm/provider-names.ts';
+import { providerName } from '../../llm/provider-kinds.ts';
 import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { DriverSettings, GenerateRequest, ProviderKind, TokenUsage } from '../../llm/types.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 import { PHASES } from '../projects/project.entity.ts';
 import { SPECIFICATION_SOURCES } from '../projects/specification.entity.ts';
 import type { ExportDocument } from './export-document.ts';

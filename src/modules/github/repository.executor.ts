@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import { readRepository } from '../../integrations/github/github.repositories.ts';
-import { providerName } from '../../llm/provider-names.ts';
+import { providerName } from '../../llm/provider-kinds.ts';
 import type { Services } from '../../services.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
 import { jsonCandidates } from '../analysis/json-candidates.ts';

@@ -3,7 +3,7 @@ import { AppError } from '../../errors.ts';
 import { defaultModel, findModel } from '../../llm/catalogue.ts';
 import { analyzeIncidentLocally } from '../../llm/local/incident-rules.ts';
 import type { IncidentInput, RecommendationDraft } from '../../llm/local/incident.types.ts';
-import { providerName } from '../../llm/provider-names.ts';
+import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import type { Services } from '../../services.ts';
 import { buildIncidentPrompt } from '../analysis/incident-prompt.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 import { IncidentSchema, SEVERITIES } from './incident.entity.ts';
 
 export const RecommendationSchema = defineEntity({

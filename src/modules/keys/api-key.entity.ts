@@ -1,9 +1,8 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { baseProperties } from '../../db/base.entity.ts';
+import { KEY_KINDS } from '../../llm/provider-kinds.ts';
 import { UserSchema } from '../auth/user.entity.ts';
 
-export const KEY_KINDS = ['OPENAI', 'CLAUDE', 'GEMINI', 'COPILOT', 'GROK', 'OLLAMA', 'MISTRAL', 'GITHUB'] as const;
-export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** A user's own provider key, sealed with the master key (security/secret-box.ts). */
 export const ApiKeySchema = defineEntity({

@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.ts';
-import { type ApiKey, KEY_KINDS } from './api-key.entity.ts';
+import { KEY_KINDS } from '../../llm/provider-kinds.ts';
+import type { ApiKey } from './api-key.entity.ts';
 
 const KeyKindEnum = builder.enumType('KeyKind', { values: KEY_KINDS });
 

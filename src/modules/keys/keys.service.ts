@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
-import type { ProviderKind } from '../../llm/types.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { isUuid } from '../../db/query.ts';
-import { type ApiKey, ApiKeySchema, type KeyKind } from './api-key.entity.ts';
+import type { KeyKind } from '../../llm/provider-kinds.ts';
+import { type ApiKey, ApiKeySchema } from './api-key.entity.ts';
 import type { CachedUserKey, RoutingCache } from '../calls/routing-cache.ts';
 
 export interface NewApiKey {
@@ -15,11 +15,6 @@ export interface NewApiKey {
 /** The associated data binding a sealed key to its row, owner and provider. */
 export function apiKeyAad(key: { id: string; provider: KeyKind }, userId: string): string {
   return `auth.api_keys:${key.id}:${userId}:${key.provider}`;
-}
-
-/** The key kind a provider call uses: a provider's own, and LOCAL none. */
-export function keyKindOf(kind: ProviderKind): KeyKind | null {
-  return kind === 'LOCAL' ? null : kind;
 }
 
 // Refreshing last_used_at on every call would add a write to every call; a minute's precision is enough.

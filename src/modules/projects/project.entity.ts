@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { baseProperties } from '../../db/base.entity.ts';
 import { UserSchema } from '../auth/user.entity.ts';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
 export const PHASES = ['IDEA', 'PLANNING', 'DEVELOPMENT', 'TESTING', 'PRODUCTION', 'MAINTENANCE'] as const;
 export type Phase = (typeof PHASES)[number];

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
 import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
-import { providerName } from '../../llm/provider-names.ts';
+import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
 import { escapeLike, groupedBy, idList, isUuid } from '../../db/query.ts';

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { baseProperties } from '../../db/base.entity.ts';
-import { PROVIDER_KINDS } from './provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
 export const IntelligenceProviderSchema = defineEntity({
   name: 'IntelligenceProvider',

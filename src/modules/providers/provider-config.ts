@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { ProviderKind } from '../../llm/types.ts';
+import { type ExtraConfigKey, PROVIDER_KIND_INFO, PROVIDER_KINDS, type ProviderKind } from '../../llm/provider-kinds.ts';
 import { badInput } from '../../errors.ts';
 
-// `config` keys every driver understands; Ollama adds `host`, Copilot `tokenUrl`. Unknown keys are refused.
+// `config` keys every driver understands, plus each kind's extra keys (provider-kinds.ts). Unknown keys are refused.
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(500);
 
 const common = {
@@ -13,16 +13,17 @@ const common = {
   baseUrl: httpUrl,
 };
 
-const schemas: Record<ProviderKind, z.ZodType<ProviderConfig>> = {
-  LOCAL: z.strictObject({ model: common.model }).partial(),
-  OPENAI: z.strictObject(common).partial(),
-  CLAUDE: z.strictObject(common).partial(),
-  GEMINI: z.strictObject(common).partial(),
-  MISTRAL: z.strictObject(common).partial(),
-  GROK: z.strictObject(common).partial(),
-  COPILOT: z.strictObject({ ...common, tokenUrl: httpUrl }).partial(),
-  OLLAMA: z.strictObject({ ...common, host: httpUrl }).partial(),
-};
+const extra = { host: httpUrl, tokenUrl: httpUrl };
+
+function schemaOf(kind: ProviderKind): z.ZodType<ProviderConfig> {
+  const info = PROVIDER_KIND_INFO[kind];
+  // The local provider calls no API: a model name is all it takes.
+  if (!info.remote) return z.strictObject({ model: common.model }).partial();
+  const extraKeys: readonly ExtraConfigKey[] = info.extraConfigKeys;
+  return z.strictObject({ ...common, ...Object.fromEntries(extraKeys.map((key) => [key, extra[key]])) }).partial();
+}
+
+const schemas = Object.fromEntries(PROVIDER_KINDS.map((kind) => [kind, schemaOf(kind)])) as Record<ProviderKind, z.ZodType<ProviderConfig>>;
 
 export interface ProviderConfig {
   model?: string;

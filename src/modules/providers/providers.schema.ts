@@ -1,10 +1,9 @@
 import { builder } from '../../graphql/builder.ts';
 import { defaultModel, modelsFor, type ModelInfo } from '../../llm/catalogue.ts';
-import { providerName } from '../../llm/provider-names.ts';
+import { PROVIDER_KINDS, providerName } from '../../llm/provider-kinds.ts';
 import { listDrivers } from '../../llm/registry.ts';
 import type { LlmDriver } from '../../llm/types.ts';
 import type { IntelligenceProvider } from './intelligence-provider.entity.ts';
-import { PROVIDER_KINDS } from './provider-kinds.ts';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', { values: PROVIDER_KINDS });
 

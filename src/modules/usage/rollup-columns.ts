@@ -1,5 +1,5 @@
 import { p } from '@mikro-orm/core';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
 /**
  * What every usage rollup sums per bucket: calls, the tokens and cost that were known (unknown ones count

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 import { rollupMeasures } from './rollup-columns.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { UserSchema } from '../auth/user.entity.ts';
-import { PROVIDER_KINDS } from '../providers/provider-kinds.ts';
+import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
 export const USAGE_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 
