@@ -6,10 +6,10 @@ import type { Config } from './config/config.ts';
 import { createPubSubHandle, onEach } from './graphql/pubsub.ts';
 import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
-import { createRunWorker } from './modules/analysis/analysis.worker.ts';
-import { executors } from './modules/analysis/executors.ts';
+import { runExecutors } from './jobs/executors.ts';
+import { createRunWorker } from './jobs/run-worker.ts';
 import { TokenCache } from './modules/auth/token-cache.ts';
-import { RoutingCache } from './modules/calls/routing-cache.ts';
+import { RoutingCache } from './modules/providers/routing-cache.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
@@ -48,7 +48,7 @@ export async function startRuntime(options: {
     onEach(pubsub.pubsub.subscribe('routing:changed'), (change) => routingCache.apply(change), listenerStopped),
   ];
   if (config.jobs.workers) {
-    const worker = createRunWorker(deps, executors);
+    const worker = createRunWorker(deps, runExecutors(deps));
     await queue.work(worker.run, worker.dead);
   }
   await new TemplatesService(options.orm.em.fork()).seedBuiltIns();

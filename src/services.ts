@@ -9,13 +9,14 @@ import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import type { TokenCache } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
-import type { RoutingCache } from './modules/calls/routing-cache.ts';
+import type { RoutingCache } from './modules/providers/routing-cache.ts';
 import { ExportService } from './modules/export/export.service.ts';
 import { GitHubService } from './modules/github/github.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
 import { keyKindOf } from './llm/provider-kinds.ts';
 import { KeysService } from './modules/keys/keys.service.ts';
 import { ProjectsService } from './modules/projects/projects.service.ts';
+import { ProviderRouting } from './modules/providers/provider-routing.ts';
 import { ProvidersService } from './modules/providers/providers.service.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
@@ -32,7 +33,7 @@ export interface AppDeps {
   queue: JobQueue | null;
   /** Recently seen access tokens (see modules/auth/token-cache.ts); absent: every request asks the database. */
   tokenCache?: TokenCache;
-  /** Provider configurations and user keys as calls read them (see modules/calls/routing-cache.ts); absent: read per call. */
+  /** Provider configurations and user keys as calls read them (see modules/providers/routing-cache.ts); absent: read per call. */
   routingCache?: RoutingCache;
 }
 
@@ -55,15 +56,15 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
   const usage = new UsageService(em);
   const keys = new KeysService(em, deps.secretBox, deps.routingCache);
   const projects = new ProjectsService(em);
-  const calls = new CallsService(em, {
-    providers,
+  const calls = new CallsService({
+    routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
     usage,
     environmentKeys: deps.config.providerKeys,
     userKey: (userId, kind) => {
       const keyKind = keyKindOf(kind);
       return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
     },
-    projectLlm: (caller, projectId) => projects.llmOf({ id: caller.userId, role: caller.role ?? 'MEMBER' }, projectId),
+    projectLlm: (actor, projectId) => projects.llmOf(actor, projectId),
   });
   return {
     auth: new AuthService(em, {

@@ -1,7 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSubEvent } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import type { RoutingChange } from '../modules/calls/routing-cache.ts';
+import type { RoutingChange } from '../modules/providers/routing-cache.ts';
 
 /** A run's progress event as it travels between replicas (JSON-safe: dates as ISO strings). */
 export interface AnalysisEventMessage {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CachedUserKey, type RoutingChange, RoutingCache, type RoutingConfiguration } from '../../src/modules/calls/routing-cache.ts';
+import { type CachedUserKey, type RoutingChange, RoutingCache, type RoutingConfiguration } from '../../src/modules/providers/routing-cache.ts';
 
 const configuration = (id: string, isActive = false): RoutingConfiguration => ({
   id,

@@ -1,7 +1,7 @@
 // The rule-based provider: free, deterministic, always available, and never on the network.
 // It exists as a driver so routing and the providers list treat LOCAL like any other provider,
 // but it answers no free-form prompt. Its knowledge is `analyzeIncidentLocally` in
-// incident-rules.ts, an entry point that takes incident text and alert data (not a prompt) and
+// src/modules/incidents/incident-rules.ts, an entry point that takes incident text and alert data (not a prompt) and
 // that the incident analysis calls directly; this driver stays a refusal.
 import { defaultModel } from '../catalogue.ts';
 import { TEXT_ONLY } from '../driver-support.ts';

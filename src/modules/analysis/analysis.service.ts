@@ -16,7 +16,8 @@ export interface RunViewer {
 export interface NewEvent {
   stage: string;
   message: string;
-  progress: number;
+  /** Null: the run's progress as it stands (after this event's change). */
+  progress: number | null;
   status: RunStatus;
   delta?: string | null;
 }
@@ -31,28 +32,82 @@ export interface NewRun {
 
 export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
-/** Appends one event with the run's next sequence number; call inside the transaction it belongs to. */
-export async function appendEvent(em: EntityManager, runId: string, event: NewEvent): Promise<AnalysisEventMessage> {
-  const [row] = await em.execute<{ last_seq: number }[]>(
-    'update specs.analysis_runs set last_seq = last_seq + 1, updated_at = now() where id = ? returning last_seq',
-    [runId],
+/** Run columns an event may move along with it (stage and progress, or a terminal state). */
+export interface RunRowChange {
+  stage?: string;
+  progress?: number;
+  status?: RunStatus;
+  attempts?: number;
+  startedAt?: Date;
+  finishedAt?: Date;
+  error?: string | null;
+  result?: unknown;
+}
+
+const RUN_COLUMNS: Record<keyof RunRowChange, string> = {
+  stage: 'stage',
+  progress: 'progress',
+  status: 'status',
+  attempts: 'attempts',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  error: 'error',
+  result: 'result',
+};
+
+/**
+ * Appends one event with the run's next sequence number and moves the run row with it, in ONE statement:
+ * the row is updated once (last_seq, updated_at and the given columns) and the event inserted from it.
+ * Inside a transaction it belongs to that transaction; alone it is atomic by itself.
+ */
+export async function appendEvent(em: EntityManager, runId: string, event: NewEvent, change: RunRowChange = {}): Promise<AnalysisEventMessage> {
+  const assignments: string[] = [];
+  const values: unknown[] = [];
+  for (const [field, value] of Object.entries(change) as [keyof RunRowChange, unknown][]) {
+    if (value === undefined) continue;
+    if (field === 'progress') {
+      // Progress never goes back: a late delta cannot undo a later stage.
+      assignments.push('progress = greatest(progress, ?)');
+    } else {
+      assignments.push(`${RUN_COLUMNS[field]} = ?${field === 'result' ? '::jsonb' : ''}`);
+    }
+    values.push(field === 'result' ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : value);
+  }
+  const at = new Date();
+  const delta = event.delta ?? null;
+  const [row] = await em.execute<{ seq: number; progress: number }[]>(
+    `with r as (
+       update specs.analysis_runs set last_seq = last_seq + 1, updated_at = now()${assignments.map((assignment) => `, ${assignment}`).join('')}
+       where id = ? returning id, last_seq, progress
+     )
+     insert into specs.analysis_events (run_id, seq, stage, message, progress, status, delta, at)
+     select r.id, r.last_seq, ?, ?, ${event.progress === null ? 'r.progress' : '?'}, ?, ?, ? from r
+     returning seq, progress`,
+    [
+      ...values,
+      runId,
+      event.stage,
+      event.message,
+      ...(event.progress === null ? [] : [clamp(event.progress)]),
+      event.status,
+      delta,
+      at.toISOString(),
+    ],
   );
   if (!row) throw notFound('The analysis run');
-  const at = new Date();
-  const message: AnalysisEventMessage = {
+  return {
     runId,
-    seq: row.last_seq,
+    seq: row.seq,
     stage: event.stage,
     message: event.message,
-    progress: Math.min(Math.max(event.progress, 0), 1),
+    progress: Number(row.progress),
     status: event.status,
-    delta: event.delta ?? null,
+    delta,
     at: at.toISOString(),
   };
-  const { runId: _runId, at: _at, ...fields } = message;
-  await em.insert(AnalysisEventSchema, { ...fields, run: runId, status: event.status, at });
-  return message;
 }
+
+const clamp = (progress: number) => Math.min(Math.max(progress, 0), 1);
 
 export class AnalysisService {
   private readonly em: EntityManager;
@@ -78,10 +133,20 @@ export class AnalysisService {
         projectId: request.projectId ?? null,
         status: 'QUEUED',
         stage: 'queued',
+        progress: 0,
+        model: null,
+        error: null,
         result: null,
+        lastSeq: 0,
+        attempts: 0,
+        jobId: null,
+        cancelRequestedAt: null,
+        startedAt: null,
+        finishedAt: null,
       });
       await em.flush();
       const first = await appendEvent(em, created.id, { stage: 'queued', message: 'Queued', progress: 0, status: 'QUEUED' });
+      created.lastSeq = first.seq;
       return { run: created, event: first };
     });
     this.publish(event);
@@ -92,7 +157,8 @@ export class AnalysisService {
       await this.finish(run.id, { status: 'FAILED', stage: 'failed', message: 'The job queue could not take the run.', error: 'queue unavailable' });
       throw error;
     }
-    return this.em.findOneOrFail(AnalysisRunSchema, { id: run.id }, { refresh: true });
+    // What was written is what the run is: nothing to read back.
+    return run;
   }
 
   /** A run the viewer may see (its owner, or an admin); anyone else's is NOT_FOUND. */
@@ -129,9 +195,10 @@ export class AnalysisService {
       const [locked] = await em.execute<{ status: string }[]>('select status from specs.analysis_runs where id = ? for update', [runId]);
       if (!locked || isTerminal(locked.status)) return null;
       await within?.(em);
-      await em.nativeUpdate(
-        AnalysisRunSchema,
-        { id: runId },
+      return appendEvent(
+        em,
+        runId,
+        { stage: outcome.stage, message: outcome.message, progress: null, status: outcome.status },
         {
           status: outcome.status,
           stage: outcome.stage,
@@ -141,8 +208,6 @@ export class AnalysisService {
           finishedAt: new Date(),
         },
       );
-      const [run] = await em.execute<{ progress: number }[]>('select progress from specs.analysis_runs where id = ?', [runId]);
-      return appendEvent(em, runId, { stage: outcome.stage, message: outcome.message, progress: run?.progress ?? 1, status: outcome.status });
     });
     if (event) this.publish(event);
     return event !== null;

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ProviderKind } from '../../llm/types.ts';
+import type { Actor } from '../auth/actor.ts';
 import type { AnalysisRun } from './analysis-run.entity.ts';
-import type { AnalysisService } from './analysis.service.ts';
-import { appendEvent } from './analysis.service.ts';
 import { AnalysisRunSchema } from './analysis-run.entity.ts';
+import { type AnalysisService, appendEvent } from './analysis.service.ts';
 
 /** What an executor hands back: the result, and the writes that belong in the run's final transaction. */
 export interface RunOutcome {
@@ -11,6 +11,12 @@ export interface RunOutcome {
   message: string;
   save?: (em: EntityManager) => Promise<void>;
 }
+
+/**
+ * A plug-in of the analysis engine: runs one kind of run, reporting through the context. It receives its
+ * own narrow dependencies when it is made (see src/jobs/executors.ts), never the whole set of services.
+ */
+export type Executor = (context: RunContext) => Promise<RunOutcome>;
 
 export class RunCancelled extends Error {
   override name = 'RunCancelled';
@@ -42,16 +48,18 @@ export class RunContext {
     return this.run.owner.id;
   }
 
-  /** Moves to a stage: the run row and one event, in one transaction, then published. */
+  /** The run acts for its owner, with a member's rights over the owner's own things. */
+  get actor(): Actor {
+    return { id: this.run.owner.id, role: 'MEMBER' };
+  }
+
+  /** Moves to a stage: one event, and the run row's stage and progress with it (one statement), then published. */
   async step(stage: string, message: string, progress: number): Promise<void> {
     this.throwIfCancelled();
     await this.flush();
     this.stage = stage;
     this.progressValue = Math.max(this.progressValue, progress);
-    const event = await this.em.fork().transactional(async (em) => {
-      await em.nativeUpdate(AnalysisRunSchema, { id: this.run.id }, { stage, progress: this.progressValue });
-      return appendEvent(em, this.run.id, { stage, message, progress: this.progressValue, status: 'RUNNING' });
-    });
+    const event = await appendEvent(this.em.fork(), this.run.id, { stage, message, progress: this.progressValue, status: 'RUNNING' }, { stage, progress: this.progressValue });
     this.analysis.publish(event);
   }
 
@@ -72,10 +80,12 @@ export class RunContext {
     if (!this.buffered) return;
     const text = this.buffered;
     this.buffered = '';
-    const event = await this.em.fork().transactional(async (em) => {
-      await em.nativeUpdate(AnalysisRunSchema, { id: this.run.id }, { progress: this.progressValue });
-      return appendEvent(em, this.run.id, { stage: this.stage, message: 'Model output', progress: this.progressValue, status: 'RUNNING', delta: text });
-    });
+    const event = await appendEvent(
+      this.em.fork(),
+      this.run.id,
+      { stage: this.stage, message: 'Model output', progress: this.progressValue, status: 'RUNNING', delta: text },
+      { progress: this.progressValue },
+    );
     this.analysis.publish(event);
   }
 

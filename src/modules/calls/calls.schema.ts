@@ -1,7 +1,7 @@
 import { abortableSource } from '../../graphql/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
-import type { CallResult, CallStreamEvent } from './calls.service.ts';
+import type { CallResult, CallStreamEvent } from './call-result.ts';
 
 const LlmResultRef = builder.objectRef<CallResult>('LlmResult').implement({
   fields: (t) => ({
@@ -50,8 +50,8 @@ builder.mutationField('callLlm', (t) =>
     description: 'Calls a model (this spends money) and records its usage.',
     args: { input: t.arg({ type: CallLlmInput, required: true }) },
     resolve: (_root, { input }, { services, viewer, request }) =>
-      services.calls.generate(
-        { userId: viewer.id, role: viewer.role },
+      services.calls.call(
+        viewer,
         { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
         request?.signal ?? new AbortController().signal,
       ),
@@ -66,8 +66,8 @@ builder.subscriptionField('llmStream', (t) =>
     subscribe: (_root, { input }, { services, viewer, request }) =>
       abortableSource(
         (signal) =>
-          services.calls.stream(
-            { userId: viewer.id, role: viewer.role },
+          services.calls.callStream(
+            viewer,
             { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
             signal,
           ),

@@ -1,41 +1,21 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, badInput, type ErrorCode } from '../../errors.ts';
-import { computeCost, defaultModel, isKnownModel, modelsFor } from '../../llm/catalogue.ts';
+import { badInput } from '../../errors.ts';
+import { computeCost, defaultModel } from '../../llm/catalogue.ts';
 import { ProviderCallError } from '../../llm/errors.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
 import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
-import type { DriverSettings, GenerateRequest, ProviderKind, TokenUsage } from '../../llm/types.ts';
-import { endpointOf, type ProviderConfig } from '../providers/provider-config.ts';
-import type { ProvidersService } from '../providers/providers.service.ts';
+import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
+import type { Actor } from '../auth/actor.ts';
 import type { UsageService } from '../usage/usage.service.ts';
-import type { RoutingConfiguration } from './routing-cache.ts';
-import { SecretDecryptionError } from '../../security/secret-box.ts';
+import { toAppError } from './call-errors.ts';
+import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
+import { type CallResult, type CallStreamEvent, parsedAnswer, parsedToolCalls } from './call-result.ts';
+import { CallRouter, type Route, type RouterDeps, type RouteTarget } from './call-router.ts';
 
-export interface CallInput {
-  prompt: string;
-  system?: string | null;
-  provider?: ProviderKind | null;
-  model?: string | null;
-  maxTokens?: number | null;
-  temperature?: number | null;
-  projectId?: string | null;
-  /** Serve the call with this configuration (testIntelligenceProvider); not part of the public input. */
-  configurationId?: string;
-}
+export type { CallResult, CallStreamEvent } from './call-result.ts';
 
-export interface CallResult {
-  text: string;
-  provider: ProviderKind;
-  model: string;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  tokensUsed: number | null;
-  cost: string | null;
-  latencyMs: number;
-}
-
-export type CallStreamEvent = { delta: string; done: false } | { done: true; result: CallResult };
+/** A call as callers give it: its content and where it should go. */
+export interface CallInput extends CallRequestInput, Omit<RouteTarget, 'configuration'> {}
 
 export interface ProviderTestResult {
   ok: boolean;
@@ -44,115 +24,101 @@ export interface ProviderTestResult {
   error: string | null;
 }
 
-export interface Route {
-  kind: ProviderKind;
-  model: string;
-  configuration: RoutingConfiguration | null;
-  request: GenerateRequest;
-  settings: DriverSettings;
-}
-
-export interface Caller {
-  userId: string;
-  /** Admins may route through any project; members only through their own. */
-  role?: 'ADMIN' | 'MEMBER';
-}
-
-/** The LLM a project routes to; NOT_FOUND when the caller may not use the project. */
-export type ProjectLlmLookup = (caller: Caller, projectId: string) => Promise<{ provider: ProviderKind | null; model: string | null }>;
-
-/** The provider keys of last resort, from the environment (see config). */
-export type EnvironmentKeys = Partial<Record<ProviderKind, string | undefined>>;
-
-/** Looks up the caller's own key for a provider (the keys module); null when they have none. */
-export type UserKeyLookup = (userId: string, kind: ProviderKind) => Promise<string | null>;
-
-export interface CallsDeps {
-  providers: ProvidersService;
+export interface CallsDeps extends RouterDeps {
   usage: UsageService;
-  environmentKeys: EnvironmentKeys;
-  userKey: UserKeyLookup;
-  projectLlm: ProjectLlmLookup;
+  limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+}
+
+/** The driver's answer, as the execute stage hands it to the account stage. */
+interface Answer {
+  text: string;
+  model: string;
+  usage: TokenUsage;
+  finishReason: FinishReason;
+  toolCalls: ToolCall[];
+}
+
+interface Outcome {
+  status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  streamed: boolean;
+  attempts: number;
+  errorClass: string | null;
 }
 
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
 const DEFAULT_STREAM_IDLE_MS = 60_000;
+const NO_USAGE: TokenUsage = { inputTokens: null, outputTokens: null };
 
 /**
- * Routes a call (explicit provider -> project -> active configuration -> LOCAL), resolves its key
- * (caller's own -> configuration's -> environment), runs it through the driver with our retries, and
- * records exactly one usage row for it, whatever the outcome.
+ * The one path of a paid call, in explicit stages:
+ * 1. route   (`prepare`, CallRouter): configuration, model, key, project, prices; decided once;
+ * 2. admit   (`admit`): what this route's driver can do, the local provider's refusal; budgets,
+ *            rate limits and idempotency belong here;
+ * 3. execute (`generate`/`stream`): the driver with our retries, an idle watchdog for streams, the
+ *            caller's abort forwarded upstream;
+ * 4. account (`account`): exactly one usage row per call, whatever the outcome.
+ * `call`/`callStream` run all four; analyses prepare a route once and pass it to `stream`.
  */
 export class CallsService {
-  private readonly em: EntityManager;
   private readonly deps: CallsDeps;
+  private readonly router: CallRouter;
 
-  constructor(em: EntityManager, deps: CallsDeps) {
-    this.em = em;
+  constructor(deps: CallsDeps) {
     this.deps = deps;
+    this.router = new CallRouter(deps);
   }
 
-  async route(caller: Caller, input: CallInput): Promise<Route> {
-    const project = input.projectId ? await this.deps.projectLlm(caller, input.projectId) : null;
-    const pinned = input.configurationId ? await this.deps.providers.routingConfiguration(input.configurationId) : null;
-    const named = pinned?.provider ?? input.provider ?? project?.provider ?? null;
-    const active = pinned || named ? null : await this.deps.providers.routingActive();
-    const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
-    const configuration = pinned ?? (named ? await this.deps.providers.routingForKind(kind) : active);
-    const config: ProviderConfig = configuration?.config ?? {};
-    const projectModel = project?.provider === kind ? project.model : null;
-    const model = input.model?.trim() || projectModel || config.model || defaultModel(kind);
-    if (!isKnownModel(kind, model)) {
-      const known = modelsFor(kind).map((entry) => entry.id).join(', ');
-      throw badInput(`${providerName(kind)} has no model "${model}". Known models: ${known}.`, { field: 'model' });
-    }
-    const driver = getDriver(kind);
-    // Testing a configuration tests its own key, not the admin's.
-    const apiKey = driver.requiresApiKey ? await this.resolveKey(pinned ? null : caller, kind, configuration) : null;
-    return {
-      kind,
-      model,
-      configuration,
-      request: {
-        model,
-        messages: [...(input.system ? [{ role: 'system' as const, content: input.system }] : []), { role: 'user' as const, content: input.prompt }],
-        maxTokens: input.maxTokens ?? config.maxTokens,
-        temperature: input.temperature ?? config.temperature,
-      },
-      settings: { apiKey, baseUrl: endpointOf(config), tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs },
-    };
+  /** Validates a call's content (prompt or messages, tools, format) without routing it. */
+  request(input: CallRequestInput): CallRequest {
+    return toCallRequest(input, this.deps.limits ?? DEFAULT_CALL_LIMITS);
   }
 
-  /** A free-form prompt: refused by the rule-based local provider, which answers no prompt. */
-  async generate(caller: Caller, input: CallInput, signal: AbortSignal): Promise<CallResult> {
-    validatePrompt(input);
-    const route = await this.route(caller, input);
-    refuseLocal(route.kind);
+  /** Stage 1: where the call goes. Throws API_KEY_REQUIRED, NOT_FOUND (project) or BAD_USER_INPUT (model). */
+  prepare(actor: Actor, target: RouteTarget): Promise<Route> {
+    return this.router.prepare(actor, target);
+  }
+
+  isAvailable(actor: Actor, kind: ProviderKind): Promise<boolean> {
+    return this.router.isAvailable(actor, kind);
+  }
+
+  /** callLlm: content checked, routed, then generated. */
+  async call(actor: Actor, input: CallInput, signal: AbortSignal): Promise<CallResult> {
+    const request = this.request(input);
+    return this.generate(actor, await this.prepare(actor, input), request, signal);
+  }
+
+  /** llmStream: content checked, routed, then streamed. */
+  async *callStream(actor: Actor, input: CallInput, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
+    const request = this.request(input);
+    yield* this.stream(actor, await this.prepare(actor, input), request, signal);
+  }
+
+  async generate(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): Promise<CallResult> {
+    const driverRequest = this.admit(route, request);
     const started = performance.now();
     let attempts = 0;
     try {
-      const result = await withRetry(
+      const answer = await withRetry(
         (attempt) => {
           attempts = attempt;
-          return getDriver(route.kind).generate(route.request, route.settings, signal);
+          return getDriver(route.kind).generate(driverRequest, route.settings, signal);
         },
         { ...DEFAULT_RETRY, ...this.deps.retry, signal },
       );
-      const outcome = this.resultOf(route, result.model || route.model, result.usage, result.text, started);
-      await this.record(caller, input, route, outcome, { status: 'SUCCEEDED', streamed: false, attempts });
-      return outcome;
+      const result = resultOf(route, driverRequest, answer, started);
+      await this.account(actor, route, result, { status: 'SUCCEEDED', streamed: false, attempts, errorClass: null });
+      return result;
     } catch (error) {
-      await this.recordFailure(caller, input, route, started, error, false, attempts);
+      await this.accountFailure(actor, route, driverRequest, started, error, false, attempts);
       throw toAppError(route.kind, error);
     }
   }
 
   /** Streams text deltas, then one final event with the result. Stopping early aborts the provider call. */
-  async *stream(caller: Caller, input: CallInput, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
-    validatePrompt(input);
-    const route = await this.route(caller, input);
-    refuseLocal(route.kind);
+  async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
+    const driverRequest = this.admit(route, request);
     const upstream = new AbortController();
     const forward = () => upstream.abort(signal.reason);
     if (signal.aborted) forward();
@@ -160,7 +126,7 @@ export class CallsService {
     const started = performance.now();
     let attempts = 0;
     let text = '';
-    let finished = false;
+    let accounted = false;
     // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it.
     const idleMs = route.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
     let stalled = false;
@@ -177,7 +143,7 @@ export class CallsService {
       const parts = streamWithRetry(
         (attempt) => {
           attempts = attempt;
-          return getDriver(route.kind).stream(route.request, route.settings, upstream.signal);
+          return getDriver(route.kind).stream(driverRequest, route.settings, upstream.signal);
         },
         { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
       );
@@ -189,16 +155,16 @@ export class CallsService {
         } else if (part.type === 'error') {
           throw part.error;
         } else if (part.type === 'finish') {
-          const result = this.resultOf(route, part.model || route.model, part.usage, text, started);
-          finished = true;
-          await this.record(caller, input, route, result, { status: 'SUCCEEDED', streamed: true, attempts });
+          const result = resultOf(route, driverRequest, { ...part, model: part.model || route.model, text }, started);
+          accounted = true;
+          await this.account(actor, route, result, { status: 'SUCCEEDED', streamed: true, attempts, errorClass: null });
           yield { done: true, result };
           return;
         }
       }
       throw new ProviderCallError({ provider: route.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
     } catch (caught) {
-      finished = true;
+      accounted = true;
       const error = stalled
         ? new ProviderCallError({
             provider: route.kind,
@@ -207,91 +173,72 @@ export class CallsService {
             message: `${providerName(route.kind)} stopped sending for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
           })
         : caught;
-      await this.recordFailure(caller, input, route, started, error, true, attempts);
+      await this.accountFailure(actor, route, driverRequest, started, error, true, attempts);
       throw toAppError(route.kind, error);
     } finally {
       clearTimeout(idleTimer);
       signal.removeEventListener('abort', forward);
-      if (!finished) {
+      if (!accounted) {
         // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
         upstream.abort();
-        await this.record(caller, input, route, this.resultOf(route, route.model, { inputTokens: null, outputTokens: null }, text, started), {
-          status: 'CANCELLED',
-          streamed: true,
-          attempts,
-          errorClass: 'ABORTED',
-        });
+        const result = resultOf(route, driverRequest, { text, model: route.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started);
+        await this.account(actor, route, result, { status: 'CANCELLED', streamed: true, attempts, errorClass: 'ABORTED' });
       }
     }
   }
 
-  /** Whether `kind` can serve the caller now: no key needed, or a key is found where routing would look. */
-  async isAvailable(caller: Caller, kind: ProviderKind): Promise<boolean> {
-    if (!getDriver(kind).requiresApiKey) return true;
-    if (this.deps.environmentKeys[kind]) return true;
-    if (await this.deps.userKey(caller.userId, kind)) return true;
-    const configuration = await this.deps.providers.routingForKind(kind);
-    return configuration !== null && configuration.apiKeyVersion !== null;
-  }
-
-  /** Sends a tiny prompt through one configuration; a failing provider is a result, not an error. */
-  async testConfiguration(caller: Caller, configurationId: string, signal: AbortSignal): Promise<ProviderTestResult> {
-    const configuration = await this.deps.providers.routingConfiguration(configurationId);
+  /** Sends a tiny prompt through one configuration, read once; a failing provider is a result, not an error. */
+  async testConfiguration(actor: Actor, configurationId: string, signal: AbortSignal): Promise<ProviderTestResult> {
+    const configuration = await this.deps.routing.byId(configurationId);
     const model = configuration.config.model || defaultModel(configuration.provider);
     if (configuration.provider === 'LOCAL') return { ok: true, latencyMs: 0, model, error: null };
     const started = performance.now();
     try {
-      const result = await this.generate(
-        caller,
-        { prompt: 'Reply with the single word: pong', maxTokens: 8, configurationId },
-        signal,
-      );
+      const route = await this.prepare(actor, { configuration });
+      const result = await this.generate(actor, route, this.request({ prompt: 'Reply with the single word: pong', maxTokens: 8 }), signal);
       return { ok: true, latencyMs: result.latencyMs, model: result.model, error: null };
     } catch (error) {
       return { ok: false, latencyMs: Math.round(performance.now() - started), model, error: (error as Error).message };
     }
   }
 
-  private async resolveKey(caller: Caller | null, kind: ProviderKind, configuration: RoutingConfiguration | null): Promise<string> {
-    const own = caller ? await unsealed(() => this.deps.userKey(caller.userId, kind), 'Your stored key for this provider') : null;
-    if (own) return own;
-    const configured = configuration
-      ? await unsealed(async () => this.deps.providers.routingKeyOf(configuration), `The key of configuration "${configuration.name}"`)
-      : null;
-    if (configured) return configured;
-    const fromEnvironment = this.deps.environmentKeys[kind];
-    if (fromEnvironment) return fromEnvironment;
-    throw new AppError(
-      'API_KEY_REQUIRED',
-      `${providerName(kind)} needs an API key: add your own with addApiKey, or ask an admin to configure one.`,
-      { provider: kind },
-    );
-  }
-
-  private resultOf(route: Route, model: string, usage: TokenUsage, text: string, started: number): CallResult {
-    const { inputTokens, outputTokens } = usage;
+  /**
+   * Stage 2: whether this route may serve this request, before anything goes upstream; the driver
+   * request with the configuration's defaults filled in.
+   */
+  private admit(route: Route, request: CallRequest): GenerateRequest {
+    if (route.kind === 'LOCAL') {
+      throw badInput(
+        'The local provider is rule-based and answers no free-form prompt: name another provider, or ask an admin to activate one.',
+        { field: 'provider' },
+      );
+    }
+    const { capabilities } = getDriver(route.kind);
+    const name = providerName(route.kind);
+    if (request.tools?.length && !capabilities.tools) throw badInput(`${name} cannot call tools through Agora.`, { field: 'tools', provider: route.kind });
+    const choice = request.toolChoice?.type;
+    if ((choice === 'required' || choice === 'tool') && !capabilities.forcedToolChoice) {
+      throw badInput(`${name} cannot be made to call a tool: use toolChoice auto or none.`, { field: 'toolChoice', provider: route.kind });
+    }
+    const format = request.responseFormat?.type;
+    if (format && !capabilities.responseFormats.includes(format)) {
+      throw badInput(`${name} does not support the response format ${format.toUpperCase()}.`, { field: 'responseFormat', provider: route.kind });
+    }
+    const maxTokens = request.maxTokens ?? route.defaults.maxTokens;
+    const temperature = request.temperature ?? route.defaults.temperature;
     return {
-      text,
-      provider: route.kind,
-      model,
-      inputTokens,
-      outputTokens,
-      tokensUsed: inputTokens !== null && outputTokens !== null ? inputTokens + outputTokens : null,
-      cost: computeCost(route.kind, model, usage),
-      latencyMs: Math.round(performance.now() - started),
+      ...request,
+      model: route.model,
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
     };
   }
 
-  private record(
-    caller: Caller,
-    input: CallInput,
-    route: Route,
-    result: CallResult,
-    outcome: { status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'; streamed: boolean; attempts: number; errorClass?: string },
-  ): Promise<void> {
+  /** Stage 4: the call's one usage row. */
+  private account(actor: Actor, route: Route, result: CallResult, outcome: Outcome): Promise<void> {
     return this.deps.usage.record({
-      userId: caller.userId,
-      projectId: input.projectId ?? null,
+      userId: actor.id,
+      projectId: route.projectId,
       provider: route.kind,
       model: result.model,
       inputTokens: result.inputTokens,
@@ -299,24 +246,16 @@ export class CallsService {
       cost: result.cost,
       latencyMs: result.latencyMs,
       status: outcome.status,
-      errorClass: outcome.errorClass ?? null,
+      errorClass: outcome.errorClass,
       streamed: outcome.streamed,
       attempts: Math.max(outcome.attempts, 1),
     });
   }
 
-  private recordFailure(
-    caller: Caller,
-    input: CallInput,
-    route: Route,
-    started: number,
-    error: unknown,
-    streamed: boolean,
-    attempts: number,
-  ): Promise<void> {
+  private accountFailure(actor: Actor, route: Route, request: GenerateRequest, started: number, error: unknown, streamed: boolean, attempts: number): Promise<void> {
     const aborted = error instanceof ProviderCallError && error.code === 'ABORTED';
-    const result = this.resultOf(route, route.model, { inputTokens: null, outputTokens: null }, '', started);
-    return this.record(caller, input, route, result, {
+    const result = resultOf(route, request, { text: '', model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started);
+    return this.account(actor, route, result, {
       status: aborted ? 'CANCELLED' : 'FAILED',
       streamed,
       attempts,
@@ -325,57 +264,24 @@ export class CallsService {
   }
 }
 
-/** A secret that fails its integrity check is reported plainly (and never used), not masked. */
-async function unsealed(read: () => Promise<string | null>, what: string): Promise<string | null> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof SecretDecryptionError) {
-      throw new AppError('INTERNAL_SERVER_ERROR', `${what} failed its integrity check and was not used; add it again.`);
-    }
-    throw error;
-  }
+function resultOf(route: Route, request: GenerateRequest, answer: Answer, started: number): CallResult {
+  const { inputTokens, outputTokens } = answer.usage;
+  const model = answer.model || route.model;
+  const latencyMs = Math.round(performance.now() - started);
+  const ok = answer.finishReason !== 'error';
+  return {
+    text: answer.text,
+    provider: route.kind,
+    model,
+    inputTokens,
+    outputTokens,
+    tokensUsed: inputTokens !== null && outputTokens !== null ? inputTokens + outputTokens : null,
+    cost: computeCost(route.kind, model, answer.usage),
+    latencyMs,
+    finishReason: answer.finishReason,
+    toolCalls: parsedToolCalls(answer.toolCalls),
+    ...parsedAnswer(answer.text, ok && answer.toolCalls.length === 0 ? request.responseFormat : undefined),
+    cached: false,
+    attempts: [{ provider: route.kind, model, configurationId: route.configuration?.id ?? null, ok, errorCode: null, latencyMs }],
+  };
 }
-
-function validatePrompt(input: CallInput): void {
-  if (!input.prompt.trim()) throw badInput('prompt must not be empty.', { field: 'prompt' });
-  if (input.maxTokens !== null && input.maxTokens !== undefined && (input.maxTokens < 1 || input.maxTokens > 1_000_000)) {
-    throw badInput('maxTokens must be between 1 and 1000000.', { field: 'maxTokens' });
-  }
-  if (input.temperature !== null && input.temperature !== undefined && (input.temperature < 0 || input.temperature > 2)) {
-    throw badInput('temperature must be between 0 and 2.', { field: 'temperature' });
-  }
-}
-
-function refuseLocal(kind: ProviderKind): void {
-  if (kind === 'LOCAL') {
-    throw badInput(
-      'The local provider is rule-based and answers no free-form prompt: name another provider, or ask an admin to activate one.',
-      { field: 'provider' },
-    );
-  }
-}
-
-const CODE_OF: Record<ProviderCallError['code'], ErrorCode> = {
-  PROVIDER_ERROR: 'PROVIDER_ERROR',
-  RATE_LIMITED: 'RATE_LIMITED',
-  API_KEY_REQUIRED: 'API_KEY_REQUIRED',
-  API_KEY_REJECTED: 'PROVIDER_ERROR',
-  TIMEOUT: 'PROVIDER_ERROR',
-  ABORTED: 'PROVIDER_ERROR',
-  BAD_REQUEST: 'BAD_USER_INPUT',
-};
-
-/** Provider failures as the contract's errors; the message names the provider and never a secret. */
-export function toAppError(kind: ProviderKind, error: unknown): Error {
-  if (error instanceof AppError) return error;
-  if (error instanceof ProviderCallError) {
-    return new AppError(CODE_OF[error.code], error.message, {
-      provider: kind,
-      ...(error.statusCode ? { status: error.statusCode } : {}),
-      ...(error.retryAfterMs !== null ? { retryAfterMs: error.retryAfterMs } : {}),
-    });
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import { readRepository } from '../../integrations/github/github.repositories.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
-import type { Services } from '../../services.ts';
+import type { CallsService } from '../calls/calls.service.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
 import { jsonCandidates } from '../analysis/json-candidates.ts';
-import { RunCancelled, type RunContext, type RunOutcome } from '../analysis/run-context.ts';
+import { type Executor, RunCancelled, type RunContext, type RunOutcome } from '../analysis/run-context.ts';
 import { ProjectSchema } from '../projects/project.entity.ts';
 import { SpecificationSchema, type SpecificationSource } from '../projects/specification.entity.ts';
 import { detectSpecifications, type SpecificationDraft, summarizeForPrompt } from './detection.ts';
-import { fromGitHubError } from './github.service.ts';
+import { fromGitHubError, type GitHubService } from './github.service.ts';
 
 export interface RepositoryRunInput {
   owner: string;
@@ -47,7 +47,11 @@ function parseSummary(text: string): SpecificationDraft[] | null {
  * tables, has the routed model summarise further ones when a model serves, and, for an import, creates
  * the project with them in the run's final transaction.
  */
-export async function repositoryRun(context: RunContext, services: Services): Promise<RunOutcome> {
+export function repositoryExecutor(deps: { calls: CallsService; github: GitHubService }): Executor {
+  return (context) => readRepositoryRun(context, deps);
+}
+
+async function readRepositoryRun(context: RunContext, services: { calls: CallsService; github: GitHubService }): Promise<RunOutcome> {
   const input = context.run.input as unknown as RepositoryRunInput;
   const label = `${input.owner}/${input.name}`;
   await context.step('fetching metadata', `Reading ${label} from GitHub`, 0.1);
@@ -68,16 +72,13 @@ export async function repositoryRun(context: RunContext, services: Services): Pr
 
   let summary: { provider: string; model: string; added: number; note: string | null } | null = null;
   try {
-    const route = await services.calls.route({ userId: context.ownerId }, { prompt: 'repository', provider: context.run.provider ?? null });
+    const route = await services.calls.prepare(context.actor, { provider: context.run.provider ?? null });
     if (route.kind !== 'LOCAL') {
       await context.servedBy(route.kind, route.model);
       await context.step('summarising', `Asking ${providerName(route.kind)} (${route.model}) to summarise`, 0.6);
       let text = '';
-      for await (const event of services.calls.stream(
-        { userId: context.ownerId },
-        { prompt: summarizeForPrompt(snapshot, detected), system: SUMMARY_SYSTEM, provider: route.kind, model: route.model, maxTokens: 1500 },
-        context.signal,
-      )) {
+      const request = services.calls.request({ prompt: summarizeForPrompt(snapshot, detected), system: SUMMARY_SYSTEM, maxTokens: 1500 });
+      for await (const event of services.calls.stream(context.actor, route, request, context.signal)) {
         if (event.done) break;
         text += event.delta;
         await context.delta(event.delta, 0.6 + 0.3 * Math.min(text.length / 2000, 1));

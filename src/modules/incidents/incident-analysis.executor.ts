@@ -1,14 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../errors.ts';
-import { defaultModel, findModel } from '../../llm/catalogue.ts';
-import { analyzeIncidentLocally } from '../../llm/local/incident-rules.ts';
-import type { IncidentInput, RecommendationDraft } from '../../llm/local/incident.types.ts';
+import { defaultModel } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
-import type { Services } from '../../services.ts';
-import { buildIncidentPrompt } from '../analysis/incident-prompt.ts';
-import { parseRecommendations } from '../analysis/recommendation-parser.ts';
-import { RunCancelled, type RunContext, type RunOutcome } from '../analysis/run-context.ts';
+import type { Route } from '../calls/call-router.ts';
+import type { CallsService } from '../calls/calls.service.ts';
+import { type Executor, RunCancelled, type RunContext, type RunOutcome } from '../analysis/run-context.ts';
+import { buildIncidentPrompt } from './incident-prompt.ts';
+import { analyzeIncidentLocally } from './incident-rules.ts';
+import type { IncidentInput, RecommendationDraft } from './incident.types.ts';
+import { parseRecommendations } from './recommendation-parser.ts';
 import { IncidentSchema } from './incident.entity.ts';
 import { RecommendationSchema } from './recommendation.entity.ts';
 
@@ -25,9 +26,13 @@ const ANALYSIS_MAX_TOKENS = 2000;
 /**
  * Analyses an incident: the routed provider is asked for recommendations, streamed as the run's deltas;
  * when no AI provider serves, or its answer fails or cannot be parsed, the local rules answer, with one
- * fallback recommendation saying why.
+ * fallback recommendation saying why. The call is routed once, and that route serves the call.
  */
-export async function analyzeIncidentRun(context: RunContext, services: Services): Promise<RunOutcome> {
+export function incidentAnalysisExecutor(deps: { calls: CallsService }): Executor {
+  return (context) => analyzeIncident(context, deps.calls);
+}
+
+async function analyzeIncident(context: RunContext, calls: CallsService): Promise<RunOutcome> {
   await context.step('preparing', 'Reading the incident', 0.05);
   const incident = await context.em.findOneOrFail(IncidentSchema, { id: context.run.incident!.id });
   const input: IncidentInput = {
@@ -42,19 +47,16 @@ export async function analyzeIncidentRun(context: RunContext, services: Services
   const fromRules = (drafts: RecommendationDraft[]): Saved[] =>
     drafts.map((draft) => ({ ...draft, provider: 'LOCAL', model: localModel, isFallback: false }));
 
-  const caller = { userId: context.ownerId };
   const requested = context.run.provider ?? null;
-  let kind: ProviderKind;
-  let model: string;
+  let route: Route;
   try {
-    const route = await services.calls.route(caller, { prompt: 'incident', provider: requested });
-    kind = route.kind;
-    model = route.model;
+    route = await calls.prepare(context.actor, { provider: requested });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     return finishWith(context, withFallback(requested ?? 'LOCAL', error.message, fromRules(local)), 'LOCAL', localModel);
   }
 
+  const { kind, model } = route;
   if (kind === 'LOCAL') {
     await context.servedBy('LOCAL', localModel);
     await context.step('analysing', 'Applying the local rules', 0.5);
@@ -62,15 +64,12 @@ export async function analyzeIncidentRun(context: RunContext, services: Services
   }
 
   await context.servedBy(kind, model);
-  const prompt = buildIncidentPrompt(input, { contextWindow: findModel(kind, model)?.contextWindow ?? null, maxOutputTokens: ANALYSIS_MAX_TOKENS });
+  const prompt = buildIncidentPrompt(input, { contextWindow: route.modelInfo?.contextWindow ?? null, maxOutputTokens: ANALYSIS_MAX_TOKENS });
   await context.step('calling provider', `Asking ${providerName(kind)} (${model})${prompt.truncated ? '; the incident was shortened to fit' : ''}`, 0.15);
   let text = '';
   try {
-    for await (const event of services.calls.stream(
-      caller,
-      { prompt: prompt.prompt, system: prompt.system, provider: kind, model, maxTokens: ANALYSIS_MAX_TOKENS },
-      context.signal,
-    )) {
+    const request = calls.request({ prompt: prompt.prompt, system: prompt.system, maxTokens: ANALYSIS_MAX_TOKENS });
+    for await (const event of calls.stream(context.actor, route, request, context.signal)) {
       if (event.done) break;
       text += event.delta;
       await context.delta(event.delta, 0.15 + 0.65 * Math.min(text.length / EXPECTED_ANSWER_CHARS, 1));

@@ -4,7 +4,7 @@ import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { isUuid } from '../../db/query.ts';
 import type { KeyKind } from '../../llm/provider-kinds.ts';
 import { type ApiKey, ApiKeySchema } from './api-key.entity.ts';
-import type { CachedUserKey, RoutingCache } from '../calls/routing-cache.ts';
+import type { CachedUserKey, RoutingCache } from '../providers/routing-cache.ts';
 
 export interface NewApiKey {
   provider: KeyKind;

@@ -26,7 +26,7 @@ const ProviderDriverRef = builder.objectRef<LlmDriver>('ProviderDriver').impleme
     requiresApiKey: t.exposeBoolean('requiresApiKey'),
     available: t.boolean({
       description: 'Whether the viewer can use it now: no key needed, or a key is found for the viewer.',
-      resolve: (driver, _args, { services, viewer }) => (viewer ? services.calls.isAvailable({ userId: viewer.id }, driver.kind) : false),
+      resolve: (driver, _args, { services, viewer }) => (viewer ? services.calls.isAvailable(viewer, driver.kind) : false),
     }),
     models: t.field({ type: [ModelInfoRef], resolve: (driver) => [...modelsFor(driver.kind)] }),
   }),
@@ -128,6 +128,6 @@ builder.mutationFields((t) => ({
     description: 'Sends a tiny prompt through the configuration. A failing provider is ok: false, not an error.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, { services, viewer, request }) =>
-      services.calls.testConfiguration({ userId: viewer.id }, String(id), request?.signal ?? new AbortController().signal),
+      services.calls.testConfiguration(viewer, String(id), request?.signal ?? new AbortController().signal),
   }),
 }));

@@ -5,8 +5,8 @@ import type { ProviderKind } from '../../llm/types.ts';
 import { isUuid, textSearch } from '../../db/query.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { type IntelligenceProvider, IntelligenceProviderSchema } from './intelligence-provider.entity.ts';
-import { parseProviderConfig, type ProviderConfig } from './provider-config.ts';
-import type { RoutingCache, RoutingConfiguration } from '../calls/routing-cache.ts';
+import { parseProviderConfig } from './provider-config.ts';
+import type { RoutingCache } from './routing-cache.ts';
 
 export interface ProviderFilter {
   provider?: ProviderKind | null;
@@ -133,46 +133,6 @@ export class ProvidersService {
     return was;
   }
 
-  /** Every configuration as routing reads it: one query, or none while the process's cache holds them. */
-  private routingConfigurations(): Promise<RoutingConfiguration[]> {
-    const load = async () => {
-      const rows = await this.em.execute<RoutingRow[]>(ROUTING_COLUMNS);
-      return rows.map(toRoutingConfiguration);
-    };
-    return this.cache ? this.cache.configurations(load) : load();
-  }
-
-  /** The active configuration, for routing. */
-  async routingActive(): Promise<RoutingConfiguration | null> {
-    return (await this.routingConfigurations()).find((row) => row.isActive) ?? null;
-  }
-
-  /** The configuration serving an explicitly named kind: the active one if of that kind, else the newest. */
-  async routingForKind(kind: ProviderKind): Promise<RoutingConfiguration | null> {
-    let newest: RoutingConfiguration | null = null;
-    for (const row of await this.routingConfigurations()) {
-      if (row.provider !== kind) continue;
-      if (row.isActive) return row;
-      if (!newest || row.updatedAt > newest.updatedAt) newest = row;
-    }
-    return newest;
-  }
-
-  /** One configuration, read fresh (testing a configuration). NOT_FOUND when there is none. */
-  async routingConfiguration(id: string): Promise<RoutingConfiguration> {
-    const [row] = isUuid(id) ? await this.em.execute<RoutingRow[]>(`${ROUTING_COLUMNS} where id = ?`, [id]) : [];
-    if (!row) throw notFound('The intelligence provider');
-    return toRoutingConfiguration(row);
-  }
-
-  /** A routing configuration's key in clear, for a call; opened once per cached configuration. */
-  routingKeyOf(row: RoutingConfiguration): string | null {
-    const { apiKeyCiphertext: ciphertext, apiKeyVersion: keyVersion } = row;
-    if (ciphertext === null || keyVersion === null) return null;
-    const open = () => this.secretBox.open({ ciphertext, keyVersion }, providerKeyAad(row.id));
-    return this.cache ? this.cache.openedKey(row, open) : open();
-  }
-
   private async activateWithin(em: EntityManager, id: string): Promise<void> {
     await em.execute('select pg_advisory_xact_lock(?)', [ACTIVATION_LOCK]);
     await em.nativeUpdate(IntelligenceProviderSchema, { isActive: true, id: { $ne: id } }, { isActive: false });
@@ -224,31 +184,4 @@ function requireName(name: string | null | undefined): string {
 
 function conflictingName(name: string): AppError {
   return new AppError('CONFLICT', `An intelligence provider named "${name}" already exists.`);
-}
-
-const ROUTING_COLUMNS = `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, updated_at
-  from specs.intelligence_providers`;
-
-interface RoutingRow {
-  id: string;
-  name: string;
-  provider: ProviderKind;
-  config: ProviderConfig;
-  is_active: boolean;
-  api_key_version: number | null;
-  api_key_ciphertext: string | null;
-  updated_at: Date;
-}
-
-function toRoutingConfiguration(row: RoutingRow): RoutingConfiguration {
-  return {
-    id: row.id,
-    name: row.name,
-    provider: row.provider,
-    config: row.config,
-    isActive: row.is_active,
-    apiKeyVersion: row.api_key_version,
-    apiKeyCiphertext: row.api_key_ciphertext,
-    updatedAt: new Date(row.updated_at),
-  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeIncidentLocally } from '../../../src/llm/local/incident-rules.ts';
-import type { IncidentInput, Priority, RecommendationType } from '../../../src/llm/local/incident.types.ts';
+import { analyzeIncidentLocally } from '../../../src/modules/incidents/incident-rules.ts';
+import type { IncidentInput, Priority, RecommendationType } from '../../../src/modules/incidents/incident.types.ts';
 
 const incident = (overrides: Partial<IncidentInput>): IncidentInput => ({
   title: '',

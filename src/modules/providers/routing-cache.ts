@@ -1,5 +1,5 @@
 import type { ProviderKind } from '../../llm/types.ts';
-import type { ProviderConfig } from '../providers/provider-config.ts';
+import type { ProviderConfig } from './provider-config.ts';
 
 /** What routing needs of a provider configuration; the sealed key stays sealed until a call needs it. */
 export interface RoutingConfiguration {

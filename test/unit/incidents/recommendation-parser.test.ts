@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecommendations } from '../../../src/modules/analysis/recommendation-parser.ts';
+import { parseRecommendations } from '../../../src/modules/incidents/recommendation-parser.ts';
 
 const item = { type: 'memory', title: 'Raise the limit', description: 'OOM', priority: 'high', confidence: 0.8, actions: ['a', 'b'] };
 const expected = { type: 'MEMORY', title: 'Raise the limit', description: 'OOM', priority: 'HIGH', confidence: 0.8, actions: ['a', 'b'] };

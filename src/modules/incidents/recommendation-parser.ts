@@ -6,8 +6,8 @@ import {
   type Priority,
   type RecommendationDraft,
   type RecommendationType,
-} from '../../llm/local/incident.types.ts';
-import { MAX_SCAN_STEPS, nextOpening, scanBalanced } from './json-candidates.ts';
+} from './incident.types.ts';
+import { MAX_SCAN_STEPS, nextOpening, scanBalanced } from '../analysis/json-candidates.ts';
 
 export type ParseOutcome = { ok: true; recommendations: RecommendationDraft[] } | { ok: false; reason: string };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildIncidentPrompt, estimateTokens } from '../../../src/modules/analysis/incident-prompt.ts';
-import { PRIORITIES, RECOMMENDATION_TYPES, type IncidentInput } from '../../../src/llm/local/incident.types.ts';
+import { buildIncidentPrompt, estimateTokens } from '../../../src/modules/incidents/incident-prompt.ts';
+import { PRIORITIES, RECOMMENDATION_TYPES, type IncidentInput } from '../../../src/modules/incidents/incident.types.ts';
 
 const base: IncidentInput = {
   title: 'api OOMKilled',

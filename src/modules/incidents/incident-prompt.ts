@@ -1,4 +1,4 @@
-import { PRIORITIES, RECOMMENDATION_TYPES, type IncidentInput } from '../../llm/local/incident.types.ts';
+import { PRIORITIES, RECOMMENDATION_TYPES, type IncidentInput } from './incident.types.ts';
 
 // Sizes are estimated, not counted: no tokenizer fits every provider, and English text and JSON run at
 // about four characters per token. Text in scripts like Chinese runs nearer one character per token, so

@@ -1,0 +1,126 @@
+// Stage 1 of a call, routing: which configuration, model, key, project and prices serve it. The rule
+// lives here and only here: the explicit provider, else the project's LLM, else the active configuration,
+// else LOCAL; the key is the caller's own, else the configuration's, else the environment's.
+import { AppError, badInput } from '../../errors.ts';
+import { defaultModel, findModel, isKnownModel, type ModelInfo, modelsFor } from '../../llm/catalogue.ts';
+import { providerName } from '../../llm/provider-kinds.ts';
+import { getDriver } from '../../llm/registry.ts';
+import type { DriverSettings, ProviderKind } from '../../llm/types.ts';
+import { SecretDecryptionError } from '../../security/secret-box.ts';
+import type { Actor } from '../auth/actor.ts';
+import { endpointOf } from '../providers/provider-config.ts';
+import type { ProviderRouting } from '../providers/provider-routing.ts';
+import type { RoutingConfiguration } from '../providers/routing-cache.ts';
+
+/** Where a call should go, as the caller names it; everything is optional. */
+export interface RouteTarget {
+  provider?: ProviderKind | null;
+  model?: string | null;
+  projectId?: string | null;
+  /** Serve the call with exactly this configuration and its own key (testIntelligenceProvider). */
+  configuration?: RoutingConfiguration;
+}
+
+/** A prepared call: decided once, then executed (and, later, retried elsewhere) from this. */
+export interface Route {
+  kind: ProviderKind;
+  model: string;
+  /** The catalogue's entry for the model (prices, context window); null for a model it does not list. */
+  modelInfo: ModelInfo | null;
+  configuration: RoutingConfiguration | null;
+  projectId: string | null;
+  /** The configuration's defaults, used when the call names none. */
+  defaults: { maxTokens?: number; temperature?: number };
+  settings: DriverSettings;
+}
+
+/** The LLM a project routes to; NOT_FOUND when the actor may not use the project. */
+export type ProjectLlmLookup = (actor: Actor, projectId: string) => Promise<{ provider: ProviderKind | null; model: string | null }>;
+
+/** The provider keys of last resort, from the environment (see config). */
+export type EnvironmentKeys = Partial<Record<ProviderKind, string | undefined>>;
+
+/** Looks up the actor's own key for a provider (the keys module); null when they have none. */
+export type UserKeyLookup = (userId: string, kind: ProviderKind) => Promise<string | null>;
+
+export interface RouterDeps {
+  routing: ProviderRouting;
+  environmentKeys: EnvironmentKeys;
+  userKey: UserKeyLookup;
+  projectLlm: ProjectLlmLookup;
+}
+
+export class CallRouter {
+  private readonly deps: RouterDeps;
+
+  constructor(deps: RouterDeps) {
+    this.deps = deps;
+  }
+
+  async prepare(actor: Actor, target: RouteTarget): Promise<Route> {
+    const project = target.projectId ? await this.deps.projectLlm(actor, target.projectId) : null;
+    const pinned = target.configuration ?? null;
+    const named = pinned?.provider ?? target.provider ?? project?.provider ?? null;
+    const active = pinned || named ? null : await this.deps.routing.active();
+    const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
+    const configuration = pinned ?? (named ? await this.deps.routing.forKind(kind) : active);
+    const config = configuration?.config ?? {};
+    const projectModel = project?.provider === kind ? project.model : null;
+    const model = target.model?.trim() || projectModel || config.model || defaultModel(kind);
+    if (!isKnownModel(kind, model)) {
+      const known = modelsFor(kind).map((entry) => entry.id).join(', ');
+      throw badInput(`${providerName(kind)} has no model "${model}". Known models: ${known}.`, { field: 'model' });
+    }
+    // Testing a configuration tests its own key, not the admin's.
+    const apiKey = getDriver(kind).requiresApiKey ? await this.resolveKey(pinned ? null : actor, kind, configuration) : null;
+    return {
+      kind,
+      model,
+      modelInfo: findModel(kind, model),
+      configuration,
+      projectId: target.projectId ?? null,
+      defaults: {
+        ...(config.maxTokens !== undefined ? { maxTokens: config.maxTokens } : {}),
+        ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
+      },
+      settings: { apiKey, baseUrl: endpointOf(config), tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs },
+    };
+  }
+
+  /** Whether `kind` can serve the actor now: no key needed, or a key is found where routing would look. */
+  async isAvailable(actor: Actor, kind: ProviderKind): Promise<boolean> {
+    if (!getDriver(kind).requiresApiKey) return true;
+    if (this.deps.environmentKeys[kind]) return true;
+    if (await this.deps.userKey(actor.id, kind)) return true;
+    const configuration = await this.deps.routing.forKind(kind);
+    return configuration !== null && configuration.apiKeyVersion !== null;
+  }
+
+  private async resolveKey(actor: Actor | null, kind: ProviderKind, configuration: RoutingConfiguration | null): Promise<string> {
+    const own = actor ? await unsealed(() => this.deps.userKey(actor.id, kind), 'Your stored key for this provider') : null;
+    if (own) return own;
+    const configured = configuration
+      ? await unsealed(async () => this.deps.routing.keyOf(configuration), `The key of configuration "${configuration.name}"`)
+      : null;
+    if (configured) return configured;
+    const fromEnvironment = this.deps.environmentKeys[kind];
+    if (fromEnvironment) return fromEnvironment;
+    throw new AppError(
+      'API_KEY_REQUIRED',
+      `${providerName(kind)} needs an API key: add your own with addApiKey, or ask an admin to configure one.`,
+      { provider: kind },
+    );
+  }
+}
+
+/** A secret that fails its integrity check is reported plainly (and never used), not masked. */
+async function unsealed(read: () => Promise<string | null>, what: string): Promise<string | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) {
+      throw new AppError('INTERNAL_SERVER_ERROR', `${what} failed its integrity check and was not used; add it again.`);
+    }
+    throw error;
+  }
+}
