@@ -259,6 +259,53 @@ describe('usage summaries', () => {
   });
 });
 
+describe('usage statements', () => {
+  /** The statements `run` sends that read or write usage, as the server receives them. */
+  async function usageStatements(run: () => Promise<unknown>): Promise<string[]> {
+    const { orm } = t.db;
+    const statements: string[] = [];
+    const previous = orm.config.get('onQuery');
+    orm.config.set('onQuery', (sql: string, params: readonly unknown[]) => {
+      if (/specs\.usage_/.test(sql)) statements.push(sql);
+      return previous ? previous(sql, params) : sql;
+    });
+    try {
+      await run();
+    } finally {
+      orm.config.set('onQuery', previous);
+    }
+    return statements;
+  }
+
+  it('reads a summary in one statement whatever the range (none for an empty one), and many projects in one', async () => {
+    const user = await t.createUser('usage-statements@example.com');
+    await service().record(entry(user.id, { at: new Date('2026-07-02T10:20:00Z'), projectId: '00000000-0000-4000-8000-0000000000b1' }));
+    const ranges: [string | null, string | null][] = [
+      [null, null],
+      ['2026-07-01T00:00:00Z', '2026-07-04T00:00:00Z'],
+      ['2026-07-01T13:20:00Z', '2026-07-04T09:40:00Z'],
+      ['2026-07-02T10:10:00Z', '2026-07-02T10:50:00Z'],
+      ['2026-07-02T10:10:00Z', '2026-07-02T14:50:00Z'],
+      [null, '2026-07-02T10:30:00Z'],
+      ['2026-07-02T10:00:00Z', null],
+    ];
+    for (const [from, to] of ranges) {
+      for (const userIds of [[user.id], null]) {
+        const scope: UsageScope = { userIds, from: from ? new Date(from) : null, to: to ? new Date(to) : null };
+        expect(await usageStatements(() => service().summary(scope)), JSON.stringify({ from, to, userIds })).toHaveLength(1);
+      }
+    }
+    const empty = { userIds: [user.id], from: new Date('2026-07-02T00:00:00Z'), to: new Date('2026-07-02T00:00:00Z') };
+    expect(await usageStatements(() => service().summary(empty))).toHaveLength(0);
+    const projects = ['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2'];
+    let summaries: Awaited<ReturnType<UsageService['summariesForProjects']>> = [];
+    expect(await usageStatements(async () => (summaries = await service().summariesForProjects(projects)))).toHaveLength(1);
+    expect(summaries.map((summary) => summary.calls)).toEqual([1, 0]);
+    expect(summaries[0]!.byDay.map((bucket) => bucket.key)).toEqual(['2026-07-02']);
+    expect(summaries[1]).toEqual({ calls: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, totalCost: '0.00000000', unknownCostCalls: 0, byProvider: [], byModel: [], byDay: [] });
+  });
+});
+
 describe('isolation', () => {
   it('shows members only their own usage and refuses another user id; admins read anyone', async () => {
     await service().record(entry(alice.id, { cost: '1.00000000' }));

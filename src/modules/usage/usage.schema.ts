@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.ts';
 import { decodeCursor, pageSize, toConnection } from '../../graphql/keyset.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
+import { USAGE_DIMENSIONS } from './usage-dimensions.ts';
 import type { UsageRecord } from './usage-record.entity.ts';
 import { type UsageBucket, type UsageSummary, usageScope } from './usage.service.ts';
 
@@ -22,9 +23,8 @@ export const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').i
     totalTokens: t.expose('totalTokens', { type: 'SafeInt' }),
     totalCost: t.expose('totalCost', { type: 'Decimal' }),
     unknownCostCalls: t.exposeInt('unknownCostCalls', { description: 'Calls whose cost could not be known.' }),
-    byProvider: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byProvider }),
-    byModel: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byModel }),
-    byDay: t.field({ type: [UsageBucketRef], resolve: (summary) => summary.byDay }),
+    // One list per grouping dimension (byProvider, byModel, byDay), in their declared order.
+    ...Object.fromEntries(USAGE_DIMENSIONS.map(({ bucket }) => [bucket, t.field({ type: [UsageBucketRef], resolve: (summary) => summary[bucket] })])),
   }),
 });
 

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ProviderKind } from '../../llm/types.ts';
+
+export interface UsageEntry {
+  userId: string;
+  projectId: string | null;
+  provider: ProviderKind;
+  model: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cost: string | null;
+  latencyMs: number;
+  status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  errorClass: string | null;
+  streamed: boolean;
+  attempts: number;
+  /** When the call happened; now by default. */
+  at?: Date;
+}
+
+/** Adds a new call's sums to a rollup bucket (`d`, the row in place; `excluded`, the call). */
+const ADD_BUCKET = `calls = d.calls + 1,
+  input_tokens = d.input_tokens + excluded.input_tokens,
+  output_tokens = d.output_tokens + excluded.output_tokens,
+  cost = d.cost + excluded.cost,
+  unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`;
+
+/** Writes usage: the raw row and every rollup the reader relies on, together. */
+export class UsageWriter {
+  private readonly em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.em = em;
+  }
+
+  /**
+   * Writes one usage row and folds it into the rollups (daily and hourly per user, project, provider and
+   * model; daily for everyone per provider and model): one statement, so all of it happens or none, in a
+   * single round trip. The rollups add the row as stored (cost rounded to the column's scale).
+   */
+  async record(entry: UsageEntry): Promise<void> {
+    await this.em.execute(
+      `with r as (
+         insert into specs.usage_records
+           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         returning created_at, user_id, project_id, provider, model,
+                   coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
+                   coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
+       ),
+       hourly as (
+         insert into specs.usage_hourly as d (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r
+         on conflict (hour, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
+       ),
+       totals as (
+         insert into specs.usage_daily_totals as d (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r
+         on conflict (day, provider, model) do update set ${ADD_BUCKET}
+       )
+       insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+       from r
+       on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}`,
+      [
+        randomUUID(),
+        (entry.at ?? new Date()).toISOString(),
+        entry.userId,
+        entry.projectId,
+        entry.provider,
+        entry.model.slice(0, 200),
+        entry.inputTokens,
+        entry.outputTokens,
+        entry.cost,
+        entry.latencyMs,
+        entry.status,
+        entry.errorClass?.slice(0, 40) ?? null,
+        entry.streamed,
+        entry.attempts,
+      ],
+    );
+  }
+}
