@@ -20,6 +20,7 @@ import { ProviderRouting } from './modules/providers/provider-routing.ts';
 import { ProvidersService } from './modules/providers/providers.service.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
+import { UsageWriter } from './modules/usage/usage.writer.ts';
 import type { SecretBox } from './security/secret-box.ts';
 
 /** Long-lived dependencies shared by every request and job. */
@@ -58,7 +59,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
   const projects = new ProjectsService(em);
   const calls = new CallsService({
     routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
-    usage,
+    usage: new UsageWriter(em),
     environmentKeys: deps.config.providerKeys,
     userKey: (userId, kind) => {
       const keyKind = keyKindOf(kind);

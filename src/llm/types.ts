@@ -67,6 +67,8 @@ export interface DriverCapabilities {
   /** `toolChoice: required` and naming one tool (`auto` and `none` come with `tools`). */
   forcedToolChoice: boolean;
   responseFormats: readonly ResponseFormat['type'][];
+  /** False where the API cannot take tools and a JSON response format in one request (absent: it can). */
+  toolsWithResponseFormat?: boolean;
 }
 
 export interface TokenUsage {

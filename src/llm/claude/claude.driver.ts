@@ -1,11 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { defaultModel } from '../catalogue.ts';
-import { ClientPool, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
-import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
+import { ClientPool, guardStream, requireApiKey } from '../driver-support.ts';
+import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromClaudeError } from './claude.errors.ts';
 import { toFinishReason } from './claude.finish-reason.ts';
 import { toMessageParams } from './claude.request.ts';
+import { answerFinishReason, toAnswer } from './claude.response.ts';
 import { toStreamParts } from './claude.stream.ts';
+import { answersWithJsonTool } from './claude.tools.ts';
 import { toTokenUsage } from './claude.usage.ts';
 
 // The SDK appends /v1/messages itself, so the root carries no version.
@@ -22,22 +24,30 @@ function createClient(settings: DriverSettings): Anthropic {
   );
 }
 
+/** JSON answers come through a forced tool (see claude.tools.ts), so they are refused with the caller's tools. */
+const CAPABILITIES: DriverCapabilities = {
+  tools: true,
+  forcedToolChoice: true,
+  responseFormats: ['text', 'json_object', 'json_schema'],
+  // JSON answers use a forced tool of their own (claude.tools.ts), so they cannot come with the caller's tools.
+  toolsWithResponseFormat: false,
+};
+
 export const claudeDriver: LlmDriver = {
   kind: 'CLAUDE',
   defaultModel: defaultModel('CLAUDE'),
   requiresApiKey: true,
-  capabilities: TEXT_ONLY,
+  capabilities: CAPABILITIES,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
+      const jsonAnswer = answersWithJsonTool(request);
       const message = await createClient(settings).messages.create(toMessageParams(request), { signal });
-      const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
       return {
-        text,
+        ...toAnswer(message.content, jsonAnswer),
         model: request.model,
         usage: toTokenUsage(message.usage),
-        finishReason: toFinishReason(message.stop_reason),
-        toolCalls: [],
+        finishReason: answerFinishReason(toFinishReason(message.stop_reason), jsonAnswer),
       };
     } catch (error) {
       throw fromClaudeError(error, { signal, secrets: [settings.apiKey] });
@@ -46,9 +56,11 @@ export const claudeDriver: LlmDriver = {
 
   stream(request, settings, signal) {
     const toError = (error: unknown) => fromClaudeError(error, { signal, secrets: [settings.apiKey] });
+    // Built before the stream starts, so a request Claude cannot take is refused at the call.
+    const params = toMessageParams(request);
     return guardStream('CLAUDE', signal, toError, async function* (upstreamSignal) {
-      const events = await createClient(settings).messages.create({ ...toMessageParams(request), stream: true }, { signal: upstreamSignal });
-      yield* toStreamParts(events, request.model);
+      const events = await createClient(settings).messages.create({ ...params, stream: true }, { signal: upstreamSignal });
+      yield* toStreamParts(events, request.model, answersWithJsonTool(request));
     });
   },
 };

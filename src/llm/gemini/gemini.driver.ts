@@ -1,11 +1,11 @@
 import { GoogleGenAI } from '@google/genai';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
-import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
+import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
+import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromGeminiError } from './gemini.errors.ts';
 import { toFinishReason } from './gemini.finish-reason.ts';
 import { toGenerateContentParameters } from './gemini.request.ts';
-import { promptBlocked, responseFinishReason, responseText } from './gemini.response.ts';
+import { promptBlocked, responseFinishReason, responseText, responseToolCalls } from './gemini.response.ts';
 import { toStreamParts } from './gemini.stream.ts';
 import { toTokenUsage } from './gemini.usage.ts';
 
@@ -31,21 +31,35 @@ function createClient(settings: DriverSettings, signal: AbortSignal): GoogleGenA
   });
 }
 
+/** All native (functionDeclarations, toolConfig, responseJsonSchema); only JSON answers with tools are refused. */
+const CAPABILITIES: DriverCapabilities = {
+  tools: true,
+  forcedToolChoice: true,
+  responseFormats: ['text', 'json_object', 'json_schema'],
+  // Gemini 2.x answers 400 to function calling together with a JSON response MIME type.
+  toolsWithResponseFormat: false,
+};
+
 export const geminiDriver: LlmDriver = {
   kind: 'GEMINI',
   defaultModel: defaultModel('GEMINI'),
   requiresApiKey: true,
-  capabilities: TEXT_ONLY,
+  capabilities: CAPABILITIES,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
-      const response = await createClient(settings, signal).models.generateContent(toGenerateContentParameters(request, signal));
+      const params = toGenerateContentParameters(request);
+      const response = await createClient(settings, signal).models.generateContent({
+        ...params,
+        config: { ...params.config, abortSignal: signal },
+      });
+      const toolCalls = responseToolCalls(response);
       return {
         text: responseText(response),
         model: request.model,
         usage: toTokenUsage(response.usageMetadata),
-        finishReason: toFinishReason(responseFinishReason(response), promptBlocked(response)),
-        toolCalls: [],
+        finishReason: toFinishReason(responseFinishReason(response), promptBlocked(response), toolCalls.length > 0),
+        toolCalls,
       };
     } catch (error) {
       throw fromGeminiError(error, { signal, secrets: [settings.apiKey] });
@@ -54,8 +68,13 @@ export const geminiDriver: LlmDriver = {
 
   stream(request, settings, signal) {
     const toError = (error: unknown) => fromGeminiError(error, { signal, secrets: [settings.apiKey] });
+    // Built before the stream starts, so a request Gemini cannot take is refused at the call.
+    const params = toGenerateContentParameters(request);
     return guardStream('GEMINI', signal, toError, async function* (upstreamSignal) {
-      const chunks = await createClient(settings, upstreamSignal).models.generateContentStream(toGenerateContentParameters(request, upstreamSignal));
+      const chunks = await createClient(settings, upstreamSignal).models.generateContentStream({
+        ...params,
+        config: { ...params.config, abortSignal: upstreamSignal },
+      });
       yield* toStreamParts(chunks, request.model);
     });
   },

@@ -6,7 +6,7 @@ import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
-import type { UsageService } from '../usage/usage.service.ts';
+import type { UsageWriter } from '../usage/usage.writer.ts';
 import { toAppError } from './call-errors.ts';
 import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
 import { type CallResult, type CallStreamEvent, parsedAnswer, parsedToolCalls } from './call-result.ts';
@@ -25,7 +25,8 @@ export interface ProviderTestResult {
 }
 
 export interface CallsDeps extends RouterDeps {
-  usage: UsageService;
+  /** The call path only writes usage. */
+  usage: UsageWriter;
   limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 }
@@ -223,6 +224,9 @@ export class CallsService {
     const format = request.responseFormat?.type;
     if (format && !capabilities.responseFormats.includes(format)) {
       throw badInput(`${name} does not support the response format ${format.toUpperCase()}.`, { field: 'responseFormat', provider: route.kind });
+    }
+    if (format && format !== 'text' && request.tools?.length && capabilities.toolsWithResponseFormat === false) {
+      throw badInput(`${name} cannot take tools and a JSON response format in one call.`, { field: 'responseFormat', provider: route.kind });
     }
     const maxTokens = request.maxTokens ?? route.defaults.maxTokens;
     const temperature = request.temperature ?? route.defaults.temperature;

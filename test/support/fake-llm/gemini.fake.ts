@@ -1,6 +1,11 @@
 // The Gemini API: POST /v1beta/models/{model}:generateContent (JSON) and
 // :streamGenerateContent?alt=sse (SSE `data:` frames separated by CRLF CRLF, as Google sends).
-import { type Exchange, type FakeServer, scriptDeltas, startFakeHttpServer, type StreamFrames } from './fake-http-server.ts';
+// Scripted tool calls are functionCall parts after the text, with finishReason STOP as Gemini
+// sends it; streamed, each comes whole in a frame of its own, the last one with the finish reason.
+// Gemini 2.x gives calls no id: a scripted call with an empty id is sent without one.
+import { type Exchange, type FakeScript, type FakeServer, scriptDeltas, startFakeHttpServer, type StreamFrames } from './fake-http-server.ts';
+
+type ScriptedToolCall = NonNullable<FakeScript['toolCalls']>[number];
 
 function frame(data: unknown): string {
   return `data: ${JSON.stringify(data)}\r\n\r\n`;
@@ -15,8 +20,28 @@ function usageMetadata(exchange: Exchange, final: boolean): Record<string, unkno
   return { usageMetadata: counts };
 }
 
-function candidate(text: string, finishReason?: string): unknown {
-  return { content: { parts: [{ text }], role: 'model' }, index: 0, ...(finishReason ? { finishReason } : {}) };
+function candidate(parts: unknown[], finishReason?: string): unknown {
+  return { content: { parts, role: 'model' }, index: 0, ...(finishReason ? { finishReason } : {}) };
+}
+
+function toolCallsOf(script: FakeScript): ScriptedToolCall[] {
+  return script.toolCalls ?? [];
+}
+
+/** An answer that only calls functions has no text part. */
+function hasText(script: FakeScript): boolean {
+  return script.text !== '' || toolCallsOf(script).length === 0;
+}
+
+/** Gemini sends args as an object; scripted arguments that are not JSON go out as the raw string (a broken proxy). */
+function functionCallPart(call: ScriptedToolCall): unknown {
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch {
+    args = call.arguments;
+  }
+  return { functionCall: { ...(call.id ? { id: call.id } : {}), name: call.name, args } };
 }
 
 function modelOf(exchange: Exchange): string {
@@ -25,21 +50,33 @@ function modelOf(exchange: Exchange): string {
 
 function streamFrames(exchange: Exchange): StreamFrames {
   const modelVersion = modelOf(exchange);
+  const finishReason = exchange.script.finishReason ?? 'STOP';
+  const calls = toolCallsOf(exchange.script);
+  const chunk = (parts: unknown[], final: boolean): string =>
+    frame({
+      candidates: [candidate(parts, final ? finishReason : undefined)],
+      ...usageMetadata(exchange, final),
+      modelVersion,
+      responseId: 'fake',
+    });
   return {
     contentType: 'text/event-stream',
     before: [],
-    deltas: scriptDeltas(exchange.script).map((text) =>
-      frame({ candidates: [candidate(text)], ...usageMetadata(exchange, false), modelVersion, responseId: 'fake' }),
-    ),
-    after: [
-      frame({
-        candidates: [candidate('', exchange.script.finishReason ?? 'STOP')],
-        ...usageMetadata(exchange, true),
-        modelVersion,
-        responseId: 'fake',
-      }),
-    ],
+    deltas: hasText(exchange.script) ? scriptDeltas(exchange.script).map((text) => chunk([{ text }], false)) : [],
+    after: calls.length > 0
+      ? calls.map((call, index) => chunk([functionCallPart(call)], index === calls.length - 1))
+      : [chunk([{ text: '' }], true)],
     errorFrame: frame({ error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } }),
+  };
+}
+
+function response(exchange: Exchange): unknown {
+  const text = hasText(exchange.script) ? [{ text: exchange.script.text }] : [];
+  return {
+    candidates: [candidate([...text, ...toolCallsOf(exchange.script).map(functionCallPart)], exchange.script.finishReason ?? 'STOP')],
+    ...usageMetadata(exchange, true),
+    modelVersion: modelOf(exchange),
+    responseId: 'fake',
   };
 }
 
@@ -49,12 +86,7 @@ export function startFakeGeminiServer(): Promise<FakeServer> {
       method: 'POST',
       path: /^\/v1beta\/models\/[^/]+:generateContent$/,
       handle(exchange) {
-        exchange.sendJson(200, {
-          candidates: [candidate(exchange.script.text, exchange.script.finishReason ?? 'STOP')],
-          ...usageMetadata(exchange, true),
-          modelVersion: modelOf(exchange),
-          responseId: 'fake',
-        });
+        exchange.sendJson(200, response(exchange));
       },
     },
     {
