@@ -3,7 +3,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildApp, type App } from './app.ts';
 import type { Config } from './config/config.ts';
-import { createPubSubHandle, onEach } from './graphql/pubsub.ts';
+import { createPubSubHandle, onEach } from './events/pubsub.ts';
 import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { runExecutors } from './jobs/executors.ts';

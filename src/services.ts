@@ -2,7 +2,7 @@
 // the long-lived dependencies. Resolvers and workers both take their services from here.
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config/config.ts';
-import type { PubSub } from './graphql/pubsub.ts';
+import type { PubSub } from './events/pubsub.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { AnalysisService } from './modules/analysis/analysis.service.ts';

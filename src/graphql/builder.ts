@@ -17,6 +17,8 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     SafeInt: { Input: number; Output: number };
     Decimal: { Input: string; Output: string };
+    // IDs arrive as strings (GraphQL coerces numeric literals), so resolvers never convert them.
+    ID: { Input: string; Output: string | number };
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin],

@@ -2,7 +2,7 @@
 // and records every outcome on the run (succeeded, failed, cancelled, or left to the queue's retry).
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AppError } from '../errors.ts';
-import type { PubSub } from '../graphql/pubsub.ts';
+import type { PubSub } from '../events/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { type AnalysisRun, AnalysisRunSchema, type RunKind } from '../modules/analysis/analysis-run.entity.ts';
 import { AnalysisService, appendEvent, isTerminal } from '../modules/analysis/analysis.service.ts';

@@ -1,6 +1,6 @@
 import { abortableSource } from '../../graphql/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
-import type { AnalysisEventMessage } from '../../graphql/pubsub.ts';
+import type { AnalysisEventMessage } from '../../events/pubsub.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import { type AnalysisRun, RUN_KINDS, RUN_STATUSES } from './analysis-run.entity.ts';
 
@@ -54,7 +54,7 @@ builder.queryField('analysisRun', (t) =>
     type: AnalysisRunRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.analysis.get(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.analysis.get(viewer, id),
   }),
 );
 
@@ -63,7 +63,7 @@ builder.mutationField('cancelAnalysisRun', (t) =>
     type: AnalysisRunRef,
     description: 'Stops a queued or running run (aborting its provider call); a finished run is returned unchanged.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.analysis.cancel(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.analysis.cancel(viewer, id),
   }),
 );
 
@@ -73,7 +73,7 @@ builder.subscriptionField('analysisProgress', (t) =>
     description: 'Replays the stored events after afterSeq (default: from the first), then streams live ones; completes after the terminal one.',
     args: { runId: t.arg.id({ required: true }), afterSeq: t.arg.int() },
     subscribe: (_root, { runId, afterSeq }, { services, viewer, request }) =>
-      abortableSource((signal) => services.analysis.progress(viewer, String(runId), afterSeq, signal), request?.signal),
+      abortableSource((signal) => services.analysis.progress(viewer, runId, afterSeq, signal), request?.signal),
     resolve: (event) => event,
   }),
 );

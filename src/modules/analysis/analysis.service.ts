@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, badInput, notFound } from '../../errors.ts';
-import type { AnalysisEventMessage, PubSub } from '../../graphql/pubsub.ts';
+import type { AnalysisEventMessage, PubSub } from '../../events/pubsub.ts';
 import type { JobQueue } from '../../jobs/job-queue.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { isUuid } from '../../db/query.ts';

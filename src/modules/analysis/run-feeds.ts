@@ -1,4 +1,4 @@
-import { type AnalysisEventMessage, onEach, type PubSub } from '../../graphql/pubsub.ts';
+import { type AnalysisEventMessage, onEach, type PubSub } from '../../events/pubsub.ts';
 
 type Listener = (event: AnalysisEventMessage) => void;
 

@@ -86,6 +86,6 @@ builder.mutationFields((t) => ({
     type: AccessTokenRef,
     description: "Revokes one of the viewer's tokens; requests with it fail from now on.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { viewer, services }) => services.auth.revokeAccessToken(viewer.id, String(id)),
+    resolve: (_root, { id }, { viewer, services }) => services.auth.revokeAccessToken(viewer.id, id),
   }),
 }));

@@ -52,7 +52,7 @@ builder.mutationField('callLlm', (t) =>
     resolve: (_root, { input }, { services, viewer, request }) =>
       services.calls.call(
         viewer,
-        { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
+        input,
         request?.signal ?? new AbortController().signal,
       ),
   }),
@@ -68,7 +68,7 @@ builder.subscriptionField('llmStream', (t) =>
         (signal) =>
           services.calls.callStream(
             viewer,
-            { ...input, projectId: input.projectId === null || input.projectId === undefined ? null : String(input.projectId) },
+            input,
             signal,
           ),
         request?.signal,

@@ -20,7 +20,7 @@ builder.mutationFields((t) => ({
   exportProject: t.withAuth({ signedIn: true }).field({
     type: ProjectExportRef,
     args: { projectId: t.arg.id({ required: true }), format: t.arg({ type: ExportFormatEnum, required: true }) },
-    resolve: (_root, { projectId, format }, { services, viewer }) => services.exports.export(viewer, String(projectId), format),
+    resolve: (_root, { projectId, format }, { services, viewer }) => services.exports.export(viewer, projectId, format),
   }),
   importProject: t.withAuth({ signedIn: true }).field({
     type: ProjectRef,

@@ -85,7 +85,7 @@ builder.queryFields((t) => ({
     type: IncidentRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.incidents.get(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.incidents.get(viewer, id),
   }),
 }));
 
@@ -98,14 +98,14 @@ builder.mutationFields((t) => ({
   updateIncident: t.withAuth({ signedIn: true }).field({
     type: IncidentRef,
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateIncidentInput, required: true }) },
-    resolve: (_root, { id, input }, { services, viewer }) => services.incidents.update(viewer, String(id), input),
+    resolve: (_root, { id, input }, { services, viewer }) => services.incidents.update(viewer, id, input),
   }),
   analyzeIncident: t.withAuth({ signedIn: true }).field({
     type: AnalysisRunRef,
     description: 'Starts an analysis run and returns it at once; follow it with analysisProgress.',
     args: { incidentId: t.arg.id({ required: true }), provider: t.arg({ type: ProviderKindEnum }) },
     resolve: async (_root, { incidentId, provider }, { services, viewer }) => {
-      const incident = await services.incidents.get(viewer, String(incidentId));
+      const incident = await services.incidents.get(viewer, incidentId);
       return services.analysis.start(viewer.id, { kind: 'INCIDENT_ANALYSIS', provider, input: { provider: provider ?? null }, incidentId: incident.id });
     },
   }),

@@ -43,6 +43,6 @@ builder.mutationFields((t) => ({
   revokeApiKey: t.withAuth({ signedIn: true }).field({
     type: ApiKeyRef,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.keys.revoke(viewer.id, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.keys.revoke(viewer.id, id),
   }),
 }));

@@ -107,7 +107,7 @@ builder.queryFields((t) => ({
     type: ProjectRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.projects.get(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.projects.get(viewer, id),
   }),
 }));
 
@@ -116,46 +116,46 @@ builder.mutationFields((t) => ({
     type: ProjectRef,
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
     resolve: (_root, { input }, { services, viewer }) =>
-      services.projects.create(viewer.id, { ...input, templateId: input.templateId ? String(input.templateId) : null }),
+      services.projects.create(viewer.id, { ...input, templateId: input.templateId ?? null }),
   }),
   createProjectFromTemplate: t.withAuth({ signedIn: true }).field({
     type: ProjectRef,
     args: { templateId: t.arg.id({ required: true }), name: t.arg.string({ required: true }) },
-    resolve: (_root, { templateId, name }, { services, viewer }) => services.projects.create(viewer.id, { name, templateId: String(templateId) }),
+    resolve: (_root, { templateId, name }, { services, viewer }) => services.projects.create(viewer.id, { name, templateId: templateId }),
   }),
   updateProject: t.withAuth({ signedIn: true }).field({
     type: ProjectRef,
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateProjectInput, required: true }) },
-    resolve: (_root, { id, input }, { services, viewer }) => services.projects.update(viewer, String(id), input),
+    resolve: (_root, { id, input }, { services, viewer }) => services.projects.update(viewer, id, input),
   }),
   deleteProject: t.withAuth({ signedIn: true }).boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.projects.delete(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.projects.delete(viewer, id),
   }),
   setProjectLlm: t.withAuth({ signedIn: true }).field({
     type: ProjectRef,
     description: 'The provider (and model) calls for this project use unless a call names one.',
     args: { projectId: t.arg.id({ required: true }), provider: t.arg({ type: ProviderKindEnum, required: true }), model: t.arg.string() },
-    resolve: (_root, { projectId, provider, model }, { services, viewer }) => services.projects.setLlm(viewer, String(projectId), provider, model),
+    resolve: (_root, { projectId, provider, model }, { services, viewer }) => services.projects.setLlm(viewer, projectId, provider, model),
   }),
   upsertSpecification: t.withAuth({ signedIn: true }).field({
     type: SpecificationRef,
     description: 'Adds the specification, or replaces the one with the same category and key.',
     args: { projectId: t.arg.id({ required: true }), input: t.arg({ type: SpecificationInput, required: true }) },
-    resolve: (_root, { projectId, input }, { services, viewer }) => services.projects.upsertSpecification(viewer, String(projectId), input),
+    resolve: (_root, { projectId, input }, { services, viewer }) => services.projects.upsertSpecification(viewer, projectId, input),
   }),
   deleteSpecification: t.withAuth({ signedIn: true }).boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.projects.deleteSpecification(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.projects.deleteSpecification(viewer, id),
   }),
   upsertCodeFile: t.withAuth({ signedIn: true }).field({
     type: CodeFileRef,
     description: 'Adds the file, or replaces the one at the same (normalised) path.',
     args: { projectId: t.arg.id({ required: true }), input: t.arg({ type: CodeFileInput, required: true }) },
-    resolve: (_root, { projectId, input }, { services, viewer }) => services.projects.upsertCodeFile(viewer, String(projectId), input),
+    resolve: (_root, { projectId, input }, { services, viewer }) => services.projects.upsertCodeFile(viewer, projectId, input),
   }),
   deleteCodeFile: t.withAuth({ signedIn: true }).boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services, viewer }) => services.projects.deleteCodeFile(viewer, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.projects.deleteCodeFile(viewer, id),
   }),
 }));

@@ -108,16 +108,16 @@ builder.mutationFields((t) => ({
   updateIntelligenceProvider: t.withAuth({ admin: true }).field({
     type: IntelligenceProviderRef,
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateInput, required: true }) },
-    resolve: (_root, { id, input }, { services }) => services.providers.update(String(id), input),
+    resolve: (_root, { id, input }, { services }) => services.providers.update(id, input),
   }),
   deleteIntelligenceProvider: t.withAuth({ admin: true }).boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services }) => services.providers.delete(String(id)),
+    resolve: (_root, { id }, { services }) => services.providers.delete(id),
   }),
   activateIntelligenceProvider: t.withAuth({ admin: true }).field({
     type: IntelligenceProviderRef,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services }) => services.providers.activate(String(id)),
+    resolve: (_root, { id }, { services }) => services.providers.activate(id),
   }),
   deactivateIntelligenceProvider: t.withAuth({ admin: true }).boolean({
     description: 'Deactivates the active configuration (the local provider serves); false if none was active.',
@@ -128,6 +128,6 @@ builder.mutationFields((t) => ({
     description: 'Sends a tiny prompt through the configuration. A failing provider is ok: false, not an error.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, { services, viewer, request }) =>
-      services.calls.testConfiguration(viewer, String(id), request?.signal ?? new AbortController().signal),
+      services.calls.testConfiguration(viewer, id, request?.signal ?? new AbortController().signal),
   }),
 }));

@@ -63,10 +63,10 @@ builder.mutationFields((t) => ({
   updateTemplate: t.withAuth({ admin: true }).field({
     type: TemplateRef,
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTemplateInput, required: true }) },
-    resolve: (_root, { id, input }, { services }) => services.templates.update(String(id), input),
+    resolve: (_root, { id, input }, { services }) => services.templates.update(id, input),
   }),
   deleteTemplate: t.withAuth({ admin: true }).boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services }) => services.templates.delete(String(id)),
+    resolve: (_root, { id }, { services }) => services.templates.delete(id),
   }),
 }));

@@ -61,8 +61,8 @@ const UsageFilterInput = builder.inputType('UsageFilter', {
 type FilterArg = typeof UsageFilterInput.$inferInput | null | undefined;
 const toFilter = (filter: FilterArg) => ({
   ...filter,
-  projectId: filter?.projectId ? String(filter.projectId) : null,
-  userId: filter?.userId ? String(filter.userId) : null,
+  projectId: filter?.projectId ?? null,
+  userId: filter?.userId ?? null,
 });
 
 builder.queryFields((t) => ({
