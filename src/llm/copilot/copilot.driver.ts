@@ -1,6 +1,6 @@
 import { defaultModel } from '../catalogue.ts';
 import { requireApiKey } from '../driver-support.ts';
-import { createOpenAiCompatibleDriver } from '../openai-compatible/openai-compatible.driver.ts';
+import { CHAT_COMPLETIONS_CAPABILITIES, createOpenAiCompatibleDriver } from '../openai-compatible/openai-compatible.driver.ts';
 import type { LlmDriver } from '../types.ts';
 import { type CopilotTokenSource, createCopilotTokenSource, DEFAULT_TOKEN_URL } from './copilot.token.ts';
 import { COPILOT_CLIENT_HEADERS } from './copilot.headers.ts';
@@ -14,6 +14,11 @@ export function createCopilotDriver(tokens: CopilotTokenSource = createCopilotTo
     kind: 'COPILOT',
     defaultModel: defaultModel('COPILOT'),
     quirks: { maxTokensField: 'max_tokens', acceptsTemperature: () => true },
+    // Copilot's chat API takes OpenAI's fields for every model it serves (editors' agent modes rely
+    // on its tools). What a given model behind it refuses comes back as a 400 (BAD_REQUEST), so no
+    // capability is withheld for all models because of some. Its answers split text and tool calls
+    // across choices for Claude models; the shared driver reads every choice for that reason.
+    capabilities: CHAT_COMPLETIONS_CAPABILITIES,
     async authenticate(settings, signal) {
       const githubToken = requireApiKey('COPILOT', settings);
       const copilot = await tokens.get(githubToken, settings.tokenUrl ?? DEFAULT_TOKEN_URL, signal, settings.timeoutMs);

@@ -1,12 +1,13 @@
 import { HTTPClient, Mistral } from '@mistralai/mistralai';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream, requireApiKey, TEXT_ONLY } from '../driver-support.ts';
-import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
+import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
+import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromMistralError } from './mistral.errors.ts';
 import { toFinishReason } from './mistral.finish-reason.ts';
 import { toChatRequest } from './mistral.request.ts';
 import { contentText } from './mistral.response.ts';
 import { toStreamParts } from './mistral.stream.ts';
+import { toToolCalls } from './mistral.tool-calls.ts';
 import { usageFromRawBody } from './mistral.usage.ts';
 
 const DEFAULT_SERVER_URL = 'https://api.mistral.ai';
@@ -36,23 +37,31 @@ function createClient(settings: DriverSettings, signal: AbortSignal, capture?: R
   });
 }
 
+/** Mistral's chat API has function calling with auto/none/any and a named tool, JSON mode and JSON schemas. */
+const MISTRAL_CAPABILITIES: DriverCapabilities = {
+  tools: true,
+  forcedToolChoice: true,
+  responseFormats: ['text', 'json_object', 'json_schema'],
+};
+
 export const mistralDriver: LlmDriver = {
   kind: 'MISTRAL',
   defaultModel: defaultModel('MISTRAL'),
   requiresApiKey: true,
-  capabilities: TEXT_ONLY,
+  capabilities: MISTRAL_CAPABILITIES,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const capture: RawCapture = { body: null };
     try {
       const response = await createClient(settings, signal, capture).chat.complete(toChatRequest(request), { signal });
       const choice = response.choices[0];
+      const toolCalls = toToolCalls(choice?.message?.toolCalls);
       return {
         text: contentText(choice?.message?.content),
         model: request.model,
         usage: usageFromRawBody(capture.body),
-        finishReason: toFinishReason(choice?.finishReason),
-        toolCalls: [],
+        finishReason: toFinishReason(choice?.finishReason, toolCalls.length > 0),
+        toolCalls,
       };
     } catch (error) {
       throw fromMistralError(error, { signal, secrets: [settings.apiKey] });

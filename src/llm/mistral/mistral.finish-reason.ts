@@ -1,9 +1,10 @@
 import type { FinishReason } from '../types.ts';
 
-export function toFinishReason(reason: string | null | undefined): FinishReason {
+/** `madeToolCalls`: a forced tool choice can end with "stop" next to the calls; tools are still to run. */
+export function toFinishReason(reason: string | null | undefined, madeToolCalls = false): FinishReason {
   switch (reason) {
     case 'stop':
-      return 'stop';
+      return madeToolCalls ? 'tool-calls' : 'stop';
     case 'length':
     case 'model_length':
       return 'length';

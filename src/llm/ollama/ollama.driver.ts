@@ -1,11 +1,12 @@
 import { Ollama } from 'ollama';
 import { defaultModel } from '../catalogue.ts';
-import { fetchWithDeadline, guardStream, TEXT_ONLY } from '../driver-support.ts';
-import type { DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
+import { fetchWithDeadline, guardStream } from '../driver-support.ts';
+import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromOllamaError } from './ollama.errors.ts';
 import { toFinishReason } from './ollama.finish-reason.ts';
 import { toChatRequest } from './ollama.request.ts';
 import { toStreamParts } from './ollama.stream.ts';
+import { toToolCalls } from './ollama.tool-calls.ts';
 import { toTokenUsage } from './ollama.usage.ts';
 
 const DEFAULT_HOST = 'http://localhost:11434';
@@ -32,22 +33,33 @@ function createClient(settings: DriverSettings, signal: AbortSignal, seen: Respo
   });
 }
 
+/**
+ * Ollama's chat API takes tools and a `format` (JSON mode or a schema) but has no tool choice:
+ * the model alone decides whether to call, so required and named choices are refused up front.
+ */
+const OLLAMA_CAPABILITIES: DriverCapabilities = {
+  tools: true,
+  forcedToolChoice: false,
+  responseFormats: ['text', 'json_object', 'json_schema'],
+};
+
 export const ollamaDriver: LlmDriver = {
   kind: 'OLLAMA',
   defaultModel: defaultModel('OLLAMA'),
   requiresApiKey: false,
-  capabilities: TEXT_ONLY,
+  capabilities: OLLAMA_CAPABILITIES,
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const seen: ResponseSeen = { headers: null };
     try {
       const response = await createClient(settings, signal, seen).chat({ ...toChatRequest(request), stream: false });
+      const toolCalls = toToolCalls(response.message?.tool_calls);
       return {
         text: response.message?.content ?? '',
         model: request.model,
         usage: toTokenUsage(response),
-        finishReason: toFinishReason(response.done_reason),
-        toolCalls: [],
+        finishReason: toFinishReason(response.done_reason, toolCalls.length > 0),
+        toolCalls,
       };
     } catch (error) {
       throw fromOllamaError(error, { signal, secrets: [settings.apiKey] }, seen.headers);

@@ -1,9 +1,10 @@
 import type { FinishReason } from '../types.ts';
 
-export function toFinishReason(reason: string | null | undefined): FinishReason {
+/** `madeToolCalls`: Ollama ends a turn that called tools with "stop", like any other. */
+export function toFinishReason(reason: string | null | undefined, madeToolCalls = false): FinishReason {
   switch (reason) {
     case 'stop':
-      return 'stop';
+      return madeToolCalls ? 'tool-calls' : 'stop';
     case 'length':
       return 'length';
     case null:

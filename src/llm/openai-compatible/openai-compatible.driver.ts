@@ -1,13 +1,14 @@
 // One driver over the `openai` SDK for every API that speaks OpenAI's chat completions:
 // OpenAI itself, xAI's Grok and GitHub Copilot differ only in endpoint, auth and small quirks.
 import OpenAI from 'openai';
-import { ClientPool, guardStream, TEXT_ONLY } from '../driver-support.ts';
+import { ClientPool, guardStream } from '../driver-support.ts';
 import type { ProviderCallError } from '../errors.ts';
-import type { DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
+import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
 import { fromOpenAiError } from './openai-compatible.errors.ts';
 import { toFinishReason } from './openai-compatible.finish-reason.ts';
 import { type RequestQuirks, toChatCompletionParams } from './openai-compatible.request.ts';
 import { toStreamParts } from './openai-compatible.stream.ts';
+import { toolCallsOfChoices } from './openai-compatible.tool-calls.ts';
 import { toTokenUsage } from './openai-compatible.usage.ts';
 
 export interface OpenAiCompatibleAuth {
@@ -23,11 +24,20 @@ export interface OpenAiCompatibleConfig {
   kind: ProviderKind;
   defaultModel: string;
   quirks: RequestQuirks;
+  /** What this API accepts of tools and response formats (each API says so in its driver). */
+  capabilities: DriverCapabilities;
   /** Resolves the endpoint and credentials for one call (Copilot exchanges a token here). */
   authenticate: (settings: DriverSettings, signal: AbortSignal) => Promise<OpenAiCompatibleAuth>;
   /** Told when the API refused the credentials, so a cached token can be dropped. */
   onCredentialsRejected?: (settings: DriverSettings) => void;
 }
+
+/** Everything chat completions defines: tools, every tool choice, JSON mode and JSON schemas. */
+export const CHAT_COMPLETIONS_CAPABILITIES: DriverCapabilities = {
+  tools: true,
+  forcedToolChoice: true,
+  responseFormats: ['text', 'json_object', 'json_schema'],
+};
 
 const clients = new ClientPool<OpenAI>();
 
@@ -62,7 +72,7 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
     kind,
     defaultModel: config.defaultModel,
     requiresApiKey: true,
-    capabilities: TEXT_ONLY,
+    capabilities: config.capabilities,
 
     async generate(request, settings, signal): Promise<GenerateResult> {
       const secrets: string[] = [];
@@ -73,13 +83,14 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
           toChatCompletionParams(request, config.quirks),
           { signal },
         );
-        const choice = completion.choices[0];
+        // All choices make one answer (see toolCallsOfChoices): we never ask for several.
+        const toolCalls = toolCallsOfChoices(completion.choices);
         return {
-          text: choice?.message.content ?? '',
+          text: completion.choices.map((choice) => choice.message.content ?? '').join(''),
           model: request.model,
           usage: toTokenUsage(completion.usage),
-          finishReason: toFinishReason(choice?.finish_reason),
-        toolCalls: [],
+          finishReason: toFinishReason(completion.choices[0]?.finish_reason, toolCalls.length > 0),
+          toolCalls,
         };
       } catch (error) {
         throw errorMapper(settings, secrets, signal)(error);

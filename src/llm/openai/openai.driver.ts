@@ -1,6 +1,6 @@
 import { defaultModel } from '../catalogue.ts';
 import { requireApiKey } from '../driver-support.ts';
-import { createOpenAiCompatibleDriver } from '../openai-compatible/openai-compatible.driver.ts';
+import { CHAT_COMPLETIONS_CAPABILITIES, createOpenAiCompatibleDriver } from '../openai-compatible/openai-compatible.driver.ts';
 import type { LlmDriver } from '../types.ts';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -15,6 +15,8 @@ export const openAiDriver: LlmDriver = createOpenAiCompatibleDriver({
     maxTokensField: 'max_completion_tokens',
     acceptsTemperature: (model) => !REASONING_MODEL.test(model),
   },
+  // OpenAI defines the format: tools, required and named tool choice, JSON mode and structured outputs.
+  capabilities: CHAT_COMPLETIONS_CAPABILITIES,
   authenticate: async (settings) => ({
     bearerToken: requireApiKey('OPENAI', settings),
     baseUrl: settings.baseUrl ?? DEFAULT_BASE_URL,

@@ -1,7 +1,8 @@
 // GitHub Copilot: the token exchange (GET /copilot_internal/v2/token, `Authorization: token
 // <github token>`) in front of an OpenAI-compatible chat API at the root (/chat/completions).
-import { chatCompletionsRoute } from './openai-compatible.fake.ts';
-import { type FakeServer, startFakeHttpServer } from './fake-http-server.ts';
+// For Claude models Copilot answers a turn with text and tool calls in two choices, one each.
+import { chatCompletionsRoute, openAiCompletion, type OpenAiCompletionBody } from './openai-compatible.fake.ts';
+import { type Exchange, type FakeServer, startFakeHttpServer } from './fake-http-server.ts';
 
 export const COPILOT_TOKEN_PATH = '/copilot_internal/v2/token';
 
@@ -11,6 +12,30 @@ export interface FakeCopilotServer extends FakeServer {
   readonly issuedTokens: readonly string[];
   /** Lifetime of the tokens issued from now on, in seconds (reset() restores 1800). */
   setTokenLifetimeSeconds(seconds: number): void;
+}
+
+function requestField(exchange: Exchange, name: string): unknown {
+  const { body } = exchange.request;
+  return typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined;
+}
+
+/** The one choice's text and tool calls moved into two choices, as Copilot sends Claude's answers. */
+function splitTextFromToolCalls(completion: OpenAiCompletionBody): OpenAiCompletionBody {
+  const [choice] = completion.choices;
+  if (!choice || !choice.message.content || !choice.message.tool_calls) return completion;
+  const { tool_calls: toolCalls, ...textMessage } = choice.message;
+  return {
+    ...completion,
+    choices: [
+      { ...choice, message: textMessage },
+      { ...choice, index: 1, message: { role: 'assistant', content: null, tool_calls: toolCalls } },
+    ],
+  };
+}
+
+function isClaudeAnswer(exchange: Exchange): boolean {
+  const model = requestField(exchange, 'model');
+  return typeof model === 'string' && model.startsWith('claude') && requestField(exchange, 'stream') !== true;
 }
 
 export async function startFakeCopilotServer(): Promise<FakeCopilotServer> {
@@ -47,6 +72,10 @@ export async function startFakeCopilotServer(): Promise<FakeCopilotServer> {
         const bearer = exchange.request.headers.authorization?.replace(/^Bearer /, '');
         if (!bearer || !validTokens.has(bearer)) {
           exchange.sendJson(401, { error: { message: 'unauthorized: token expired or invalid' } });
+          return;
+        }
+        if (isClaudeAnswer(exchange)) {
+          exchange.sendJson(200, splitTextFromToolCalls(openAiCompletion(exchange)));
           return;
         }
         return chatCompletionsRoute.handle(exchange);

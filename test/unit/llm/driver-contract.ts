@@ -3,7 +3,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderCallError } from '../../../src/llm/errors.ts';
 import { streamWithRetry, withRetry } from '../../../src/llm/retry.ts';
-import type { DriverSettings, GenerateRequest, LlmDriver, StreamPart } from '../../../src/llm/types.ts';
+import type {
+  ChatMessage,
+  DriverSettings,
+  GenerateRequest,
+  LlmDriver,
+  ResponseFormat,
+  StreamPart,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from '../../../src/llm/types.ts';
 import type { FakeServer, RecordedRequest, ScriptedFailure } from '../../support/fake-llm/fake-http-server.ts';
 
 export interface DriverContract {
@@ -221,6 +231,173 @@ export function describeDriverContract(name: string, contract: DriverContract): 
       setTimeout(() => controller.abort(), 30);
       expect(await pending).toMatchObject({ code: 'ABORTED', retryable: false });
       await server.waitForClientDisconnect();
+    });
+  });
+}
+
+// Tool calls and response formats: the behaviour every driver that maps them must show, run
+// through the real SDK against its fake. Each driver's test states its own wire shape.
+
+export const WEATHER_TOOL: ToolDefinition = {
+  name: 'get_weather',
+  description: 'The weather in a city now.',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
+/** No description, so the drivers are seen to leave the field out rather than send it empty. */
+export const TIME_TOOL: ToolDefinition = { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } };
+
+export const CONVERSATION_QUESTION = 'What is the weather in Paris, and the time there?';
+
+/** Two rounds of calls: one with text beside the call, one with none. */
+export const TOOL_CONVERSATION: readonly ChatMessage[] = [
+  { role: 'system', content: SYSTEM_TEXT },
+  { role: 'user', content: CONVERSATION_QUESTION },
+  { role: 'assistant', content: 'Let me look.', toolCalls: [{ id: 'call_weather_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+  { role: 'tool', toolCallId: 'call_weather_1', name: 'get_weather', content: '{"celsius":18}' },
+  { role: 'assistant', content: '', toolCalls: [{ id: 'call_time_2', name: 'get_time', arguments: '{"zone":"Europe/Paris"}' }] },
+  { role: 'tool', toolCallId: 'call_time_2', name: 'get_time', content: '{"time":"14:05"}' },
+];
+
+/** Compact JSON, so that drivers whose API hands over objects (Ollama) give back the same text. */
+export const SCRIPTED_TOOL_CALLS = [
+  { id: 'call_weather_9', name: 'get_weather', arguments: '{"city":"Paris"}' },
+  { id: 'call_time_9', name: 'get_time', arguments: '{"zone":"Europe/Paris"}' },
+];
+
+export const TOOL_CHOICES: readonly (ToolChoice | undefined)[] = [
+  undefined,
+  { type: 'auto' },
+  { type: 'none' },
+  { type: 'required' },
+  { type: 'tool', name: 'get_time' },
+];
+
+export const RESPONSE_FORMATS: readonly ResponseFormat[] = [
+  { type: 'text' },
+  { type: 'json_object' },
+  {
+    type: 'json_schema',
+    name: 'weather_report',
+    schema: { type: 'object', properties: { celsius: { type: 'number' } }, required: ['celsius'] },
+  },
+];
+
+export interface ToolCallContract {
+  driver: () => LlmDriver;
+  startServer: () => Promise<FakeServer>;
+  settings: (server: FakeServer) => DriverSettings;
+  model: string;
+  chatPath: string;
+  /** The wire body for TOOL_CONVERSATION alone (no tools offered). */
+  expectConversationBody: (body: unknown, streaming: boolean) => void;
+  /** The wire body for the question with WEATHER_TOOL and TIME_TOOL offered and this choice (undefined: none given). */
+  expectToolsBody: (body: unknown, toolChoice: ToolChoice | undefined) => void;
+  /** The wire body for the question with this response format. */
+  expectResponseFormatBody: (body: unknown, format: ResponseFormat) => void;
+  /** What a returned call's id must match, given the scripted one (Ollama's API has none and the driver makes one). */
+  expectedToolCallId?: (scriptedId: string) => unknown;
+}
+
+function describeToolChoice(choice: ToolChoice | undefined): string {
+  if (!choice) return 'no tool choice';
+  return choice.type === 'tool' ? `the named tool choice (${choice.name})` : `tool choice ${choice.type}`;
+}
+
+/** Joins the streamed tool-call deltas by index, to compare with the whole calls of the finish part. */
+function assembledDeltas(parts: readonly StreamPart[]): { name: string | undefined; arguments: string }[] {
+  const calls: { name: string | undefined; arguments: string }[] = [];
+  for (const part of parts) {
+    if (part.type !== 'tool-call-delta') continue;
+    const call = (calls[part.index] ??= { name: part.name, arguments: '' });
+    call.arguments += part.argumentsDelta;
+  }
+  return calls;
+}
+
+export function describeToolCallContract(name: string, contract: ToolCallContract): void {
+  describe(`${name} driver tool calls and response formats`, () => {
+    let server: FakeServer;
+    const signal = (): AbortSignal => new AbortController().signal;
+    const question: ChatMessage[] = [{ role: 'user', content: CONVERSATION_QUESTION }];
+    const chatBodies = (): unknown[] => server.requests.filter((recorded) => recorded.path.includes(contract.chatPath)).map((recorded) => recorded.body);
+    const generate = (extra: Partial<GenerateRequest>) =>
+      contract.driver().generate({ model: contract.model, messages: question, ...extra }, contract.settings(server), signal());
+    const stream = (extra: Partial<GenerateRequest>) =>
+      collect(contract.driver().stream({ model: contract.model, messages: question, ...extra }, contract.settings(server), signal()));
+    const expectedCalls = (calls: readonly ToolCall[]) =>
+      calls.map((call) => ({ ...call, id: contract.expectedToolCallId ? contract.expectedToolCallId(call.id) : call.id }));
+    const tools = [WEATHER_TOOL, TIME_TOOL];
+
+    beforeAll(async () => {
+      server = await contract.startServer();
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+    beforeEach(() => server.reset());
+
+    it('sends a conversation with tool calls and their results in the provider shape', async () => {
+      await generate({ messages: TOOL_CONVERSATION });
+      await stream({ messages: TOOL_CONVERSATION });
+      const [plain, streamed] = chatBodies();
+      contract.expectConversationBody(plain, false);
+      contract.expectConversationBody(streamed, true);
+    });
+
+    // Only what the driver declares: the pipeline refuses the rest before any driver sees it.
+    const { capabilities } = contract.driver();
+    const mappedChoices = TOOL_CHOICES.filter((choice) => capabilities.forcedToolChoice || (choice?.type !== 'required' && choice?.type !== 'tool'));
+    for (const toolChoice of mappedChoices) {
+      it(`offers the tools with ${describeToolChoice(toolChoice)}`, async () => {
+        await generate({ tools, ...(toolChoice ? { toolChoice } : {}) });
+        contract.expectToolsBody(chatBodies()[0], toolChoice);
+      });
+    }
+
+    for (const format of RESPONSE_FORMATS.filter((candidate) => capabilities.responseFormats.includes(candidate.type))) {
+      it(`asks for the ${format.type} response format`, async () => {
+        await generate({ responseFormat: format });
+        contract.expectResponseFormatBody(chatBodies()[0], format);
+      });
+    }
+
+    it('returns the tool calls of an answer, whole, with finishReason tool-calls', async () => {
+      server.script({ text: '', toolCalls: SCRIPTED_TOOL_CALLS });
+      const result = await generate({ tools });
+      expect(result).toMatchObject({ text: '', finishReason: 'tool-calls', toolCalls: expectedCalls(SCRIPTED_TOOL_CALLS) });
+      expect(new Set(result.toolCalls.map((call) => call.id)).size).toBe(SCRIPTED_TOOL_CALLS.length);
+    });
+
+    it('assembles streamed tool calls into whole calls in the finish part', async () => {
+      server.script({ text: '', toolCalls: SCRIPTED_TOOL_CALLS, argumentChunks: 3 });
+      const parts = await stream({ tools });
+      expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'tool-calls', toolCalls: expectedCalls(SCRIPTED_TOOL_CALLS) });
+      // The deltas are optional for a driver; when it sends them, they add up to the same calls.
+      const deltas = assembledDeltas(parts);
+      if (deltas.length) expect(deltas).toEqual(SCRIPTED_TOOL_CALLS.map((call) => ({ name: call.name, arguments: call.arguments })));
+    });
+
+    it('keeps the text said before the tool calls', async () => {
+      const [weather] = SCRIPTED_TOOL_CALLS;
+      server.script({ text: 'Let me look.', deltas: ['Let me ', 'look.'], toolCalls: weather ? [weather] : [] });
+      const result = await generate({ tools });
+      expect(result).toMatchObject({ text: 'Let me look.', finishReason: 'tool-calls', toolCalls: expectedCalls(weather ? [weather] : []) });
+      const parts = await stream({ tools });
+      expect(textOf(parts)).toBe('Let me look.');
+      expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'tool-calls', toolCalls: expectedCalls(weather ? [weather] : []) });
+    });
+
+    it('passes arguments that are not valid JSON through as the raw text', async () => {
+      const broken = [{ id: 'call_broken_1', name: 'get_weather', arguments: '{"city":"Par' }];
+      server.script({ text: '', toolCalls: broken, argumentChunks: 2 });
+      expect((await generate({ tools })).toolCalls).toMatchObject(expectedCalls(broken));
+      const finish = (await stream({ tools })).at(-1);
+      expect(finish).toMatchObject({ type: 'finish', toolCalls: expectedCalls(broken) });
+    });
+
+    it('answers without tool calls as before when the model calls none', async () => {
+      const result = await generate({ tools });
+      expect(result).toMatchObject({ text: 'Hello from the fake provider.', finishReason: 'stop', toolCalls: [] });
     });
   });
 }
