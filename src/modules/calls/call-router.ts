@@ -2,8 +2,8 @@
 // lives here and only here: the explicit provider, else the project's LLM, else the active configuration,
 // else LOCAL; the key is the caller's own, else the configuration's, else the environment's.
 import { AppError, badInput } from '../../errors.ts';
-import { defaultModel, findModel, isKnownModel, type ModelInfo, modelsFor } from '../../llm/catalogue.ts';
-import { providerName } from '../../llm/provider-kinds.ts';
+import { defaultModel, findModel, type ModelInfo } from '../../llm/catalogue.ts';
+import { PROVIDER_KINDS, providerName } from '../../llm/provider-kinds.ts';
 import { getDriver } from '../../llm/registry.ts';
 import type { DriverSettings, ProviderKind } from '../../llm/types.ts';
 import { SecretDecryptionError } from '../../security/secret-box.ts';
@@ -67,10 +67,8 @@ export class CallRouter {
     const config = configuration?.config ?? {};
     const projectModel = project?.provider === kind ? project.model : null;
     const model = target.model?.trim() || projectModel || config.model || defaultModel(kind);
-    if (!isKnownModel(kind, model)) {
-      const known = modelsFor(kind).map((entry) => entry.id).join(', ');
-      throw badInput(`${providerName(kind)} has no model "${model}". Known models: ${known}.`, { field: 'model' });
-    }
+    // New models appear weekly: any id is served; one the catalogue does not price costs NULL (unknown).
+    requireModelId(kind, model);
     // Testing a configuration tests its own key, not the admin's.
     const apiKey = getDriver(kind).requiresApiKey ? await this.resolveKey(pinned ? null : actor, kind, configuration) : null;
     return {
@@ -110,6 +108,22 @@ export class CallRouter {
       `${providerName(kind)} needs an API key: add your own with addApiKey, or ask an admin to configure one.`,
       { provider: kind },
     );
+  }
+}
+
+const MODEL_ID = /^[\w.:/@+-]{1,200}$/;
+
+/**
+ * The rule for a model id: any id as providers spell them (gpt-4o-mini, claude-sonnet-4-20250514,
+ * models/gemini-2.5-pro, qwen2.5:7b), listed or not, except one the catalogue lists for another provider
+ * only (gpt-4o asked of Claude is a mistake, not a new model).
+ */
+export function requireModelId(kind: ProviderKind, model: string): void {
+  if (!MODEL_ID.test(model)) throw badInput('model must be 1 to 200 letters, digits and . : / @ + _ - characters.', { field: 'model' });
+  if (findModel(kind, model)) return;
+  const owners = PROVIDER_KINDS.filter((other) => other !== kind && findModel(other, model));
+  if (owners.length) {
+    throw badInput(`"${model}" is a model of ${owners.map(providerName).join(', ')}, not of ${providerName(kind)}.`, { field: 'model' });
   }
 }
 

@@ -1,43 +1,56 @@
 import { abortableSource } from '../../graphql/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
-import type { CallResult, CallStreamEvent } from './call-result.ts';
+import { LlmResultRef, LlmStreamEventRef } from './call-result.schema.ts';
 
-const LlmResultRef = builder.objectRef<CallResult>('LlmResult').implement({
+const ChatRoleEnum = builder.enumType('ChatRole', { values: ['SYSTEM', 'USER', 'ASSISTANT', 'TOOL'] as const });
+const ResponseFormatTypeEnum = builder.enumType('ResponseFormatType', { values: ['TEXT', 'JSON_OBJECT', 'JSON_SCHEMA'] as const });
+
+const ToolCallInput = builder.inputType('ToolCallInput', {
+  description: 'A tool call an ASSISTANT message made (as a previous LlmResult.toolCalls gave it).',
   fields: (t) => ({
-    text: t.exposeString('text'),
-    provider: t.field({ type: ProviderKindEnum, resolve: (result) => result.provider }),
-    model: t.exposeString('model'),
-    inputTokens: t.int({ nullable: true, description: 'Null when the provider did not report it.', resolve: (r) => r.inputTokens }),
-    outputTokens: t.int({ nullable: true, description: 'Null when the provider did not report it.', resolve: (r) => r.outputTokens }),
-    tokensUsed: t.int({ nullable: true, resolve: (result) => result.tokensUsed }),
-    cost: t.field({
-      type: 'Decimal',
-      description:
-        'USD at the catalogue price in force. When it cannot be known (tokens not reported, model without a price) ' +
-        'this is "0" and costKnown is false; the usage record keeps NULL.',
-      resolve: (result) => result.cost ?? '0',
-    }),
-    costKnown: t.boolean({ resolve: (result) => result.cost !== null }),
-    latencyMs: t.exposeInt('latencyMs'),
+    id: t.string({ required: true }),
+    name: t.string({ required: true }),
+    arguments: t.field({ type: 'JSON', description: 'The arguments as JSON (or the JSON text as a string).' }),
   }),
 });
 
-const LlmStreamEventRef = builder.objectRef<CallStreamEvent>('LlmStreamEvent').implement({
-  description: 'A piece of streamed text, or (done: true) the final result.',
+const ChatMessageInput = builder.inputType('ChatMessageInput', {
   fields: (t) => ({
-    delta: t.string({ nullable: true, resolve: (event) => (event.done ? null : event.delta) }),
-    done: t.exposeBoolean('done'),
-    result: t.field({ type: LlmResultRef, nullable: true, resolve: (event) => (event.done ? event.result : null) }),
+    role: t.field({ type: ChatRoleEnum, required: true }),
+    content: t.string(),
+    toolCallId: t.string({ description: 'For a TOOL message: the id of the tool call it answers.' }),
+    toolCalls: t.field({ type: [ToolCallInput], description: 'For an ASSISTANT message: the tool calls it made.' }),
+  }),
+});
+
+const ToolInput = builder.inputType('ToolInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Letters, digits, _ and -, at most 64.' }),
+    description: t.string(),
+    parameters: t.field({ type: 'JSON', description: 'A JSON Schema with type "object".' }),
+  }),
+});
+
+const ResponseFormatInput = builder.inputType('ResponseFormatInput', {
+  fields: (t) => ({
+    type: t.field({ type: ResponseFormatTypeEnum, required: true }),
+    name: t.string(),
+    schema: t.field({ type: 'JSON', description: 'For JSON_SCHEMA: a JSON Schema with type "object".' }),
   }),
 });
 
 const CallLlmInput = builder.inputType('CallLlmInput', {
+  description: 'Exactly one of prompt and messages.',
   fields: (t) => ({
-    prompt: t.string({ required: true }),
+    prompt: t.string(),
     system: t.string(),
+    messages: t.field({ type: [ChatMessageInput], description: 'A conversation; the last message is USER or TOOL.' }),
+    tools: t.field({ type: [ToolInput] }),
+    toolChoice: t.string({ description: 'auto, none, required, or the name of one of the tools.' }),
+    responseFormat: t.field({ type: ResponseFormatInput }),
     provider: t.field({ type: ProviderKindEnum, description: 'Else the project LLM, else the active configuration.' }),
-    model: t.string(),
+    model: t.string({ description: 'Any model id of the provider; one the catalogue does not list is served with an unknown cost.' }),
     maxTokens: t.int(),
     temperature: t.float(),
     projectId: t.id(),
@@ -49,12 +62,7 @@ builder.mutationField('callLlm', (t) =>
     type: LlmResultRef,
     description: 'Calls a model (this spends money) and records its usage.',
     args: { input: t.arg({ type: CallLlmInput, required: true }) },
-    resolve: (_root, { input }, { services, viewer, request }) =>
-      services.calls.call(
-        viewer,
-        input,
-        request?.signal ?? new AbortController().signal,
-      ),
+    resolve: (_root, { input }, { services, viewer, request }) => services.calls.call(viewer, input, request?.signal ?? new AbortController().signal),
   }),
 );
 
@@ -64,15 +72,7 @@ builder.subscriptionField('llmStream', (t) =>
     description: 'Streams a model answer: one event per text delta, then one with done: true and the result.',
     args: { input: t.arg({ type: CallLlmInput, required: true }) },
     subscribe: (_root, { input }, { services, viewer, request }) =>
-      abortableSource(
-        (signal) =>
-          services.calls.callStream(
-            viewer,
-            input,
-            signal,
-          ),
-        request?.signal,
-      ),
+      abortableSource((signal) => services.calls.callStream(viewer, input, signal), request?.signal),
     resolve: (event) => event,
   }),
 );

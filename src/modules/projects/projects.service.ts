@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound } from '../../errors.ts';
-import { isKnownModel, modelsFor } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
+import { requireModelId } from '../calls/call-router.ts';
 import { escapeLike, groupedBy, idList, isUuid } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
@@ -177,11 +177,7 @@ export class ProjectsService {
   async setLlm(viewer: ProjectViewer, id: string, provider: ProviderKind, model: string | null | undefined): Promise<Project> {
     const project = await this.get(viewer, id);
     const chosen = model?.trim() || null;
-    if (chosen && !isKnownModel(provider, chosen)) {
-      throw badInput(`${providerName(provider)} has no model "${chosen}". Known models: ${modelsFor(provider).map((entry) => entry.id).join(', ')}.`, {
-        field: 'model',
-      });
-    }
+    if (chosen) requireModelId(provider, chosen);
     project.llmProvider = provider;
     project.llmModel = chosen;
     await this.em.flush();
