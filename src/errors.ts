@@ -48,3 +48,16 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }
+
+/** The one rule for required text input: trimmed, not empty, at most `max` characters; BAD_USER_INPUT naming the field. */
+export function requireText(field: string, value: string | null | undefined, max: number): string {
+  const trimmed = value?.trim();
+  if (!trimmed) throw badInput(`${field} is required.`, { field });
+  if (trimmed.length > max) throw badInput(`${field} is longer than ${max} characters.`, { field });
+  return trimmed;
+}
+
+/** Optional text input: trimmed, null when empty, at most `max` characters. */
+export function optionalText(field: string, value: string | null | undefined, max: number): string | null {
+  return value?.trim() ? requireText(field, value, max) : null;
+}

@@ -12,7 +12,8 @@
 // (the SQL and its mapping alone, no HTTP or GraphQL).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageService, usageScope, type UsageFilter, type UsageViewer } from '../../src/modules/usage/usage.service.ts';
+import { UsageService, usageScope, type UsageFilter } from '../../src/modules/usage/usage.service.ts';
+import type { Actor } from '../../src/modules/auth/actor.ts';
 import { type Bench, PROFILES } from '../support/bench.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
@@ -70,7 +71,7 @@ async function rebuildRollup(bench: Bench): Promise<number> {
 }
 
 /** The SQL UsageService.summary sends for a scope, as the server receives it (for EXPLAIN). */
-async function summarySql(bench: Bench, viewer: UsageViewer, filter: UsageFilter): Promise<string> {
+async function summarySql(bench: Bench, viewer: Actor, filter: UsageFilter): Promise<string> {
   const { orm } = bench.db;
   let captured = '';
   const previous = orm.config.get('onQuery');
@@ -93,8 +94,8 @@ export async function usageFigure(bench: Bench): Promise<void> {
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   // Both ends in the middle of a UTC day: the partial days are read from the raw rows.
   const range = { from: new Date(today - 30 * DAY_MS + 13.5 * 3_600_000), to: new Date(today - DAY_MS + 9.25 * 3_600_000) };
-  const admin: UsageViewer = { id: bench.admin.id, role: 'ADMIN' };
-  const member: UsageViewer = { id: bench.member.id, role: 'MEMBER' };
+  const admin: Actor = { id: bench.admin.id, role: 'ADMIN' };
+  const member: Actor = { id: bench.member.id, role: 'MEMBER' };
   const cases = [
     { id: 'admin', label: 'admin, all users', viewer: admin, token: bench.admin.token, filter: {} },
     { id: 'member', label: 'member, own usage', viewer: member, token: bench.member.token, filter: {} },

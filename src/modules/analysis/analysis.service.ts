@@ -1,3 +1,4 @@
+import { type Actor, requireVisible } from '../auth/actor.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import type { AnalysisEventMessage, PubSub } from '../../events/pubsub.ts';
@@ -7,11 +8,6 @@ import { isUuid } from '../../db/query.ts';
 import { AnalysisEventSchema } from './analysis-event.entity.ts';
 import { type AnalysisRun, AnalysisRunSchema, type RunKind, type RunStatus, TERMINAL_STATUSES } from './analysis-run.entity.ts';
 import { runFeedsOf } from './run-feeds.ts';
-
-export interface RunViewer {
-  id: string;
-  role: 'ADMIN' | 'MEMBER';
-}
 
 export interface NewEvent {
   stage: string;
@@ -162,10 +158,9 @@ export class AnalysisService {
   }
 
   /** A run the viewer may see (its owner, or an admin); anyone else's is NOT_FOUND. */
-  async get(viewer: RunViewer, id: string): Promise<AnalysisRun> {
+  async get(viewer: Actor, id: string): Promise<AnalysisRun> {
     const run = isUuid(id) ? await this.em.findOne(AnalysisRunSchema, { id }) : null;
-    if (!run || (viewer.role !== 'ADMIN' && run.owner.id !== viewer.id)) throw notFound('The analysis run');
-    return run;
+    return requireVisible(viewer, run, 'The analysis run');
   }
 
   events(runId: string, afterSeq: number, limit = 1000): Promise<AnalysisEventMessage[]> {
@@ -213,7 +208,7 @@ export class AnalysisService {
     return event !== null;
   }
 
-  async cancel(viewer: RunViewer, id: string): Promise<AnalysisRun> {
+  async cancel(viewer: Actor, id: string): Promise<AnalysisRun> {
     const run = await this.get(viewer, id);
     if (isTerminal(run.status)) return run;
     await this.em.nativeUpdate(AnalysisRunSchema, { id: run.id }, { cancelRequestedAt: new Date() });
@@ -237,7 +232,7 @@ export class AnalysisService {
    * and ends after the terminal event. Live events are taken from the pub/sub; a gap (a lost or reordered
    * message) is filled from the table, and a quiet spell triggers a look at the table too.
    */
-  async *progress(viewer: RunViewer, runId: string, afterSeq: number | null | undefined, signal: AbortSignal): AsyncGenerator<AnalysisEventMessage> {
+  async *progress(viewer: Actor, runId: string, afterSeq: number | null | undefined, signal: AbortSignal): AsyncGenerator<AnalysisEventMessage> {
     if (afterSeq !== null && afterSeq !== undefined && afterSeq < 0) throw badInput('afterSeq must not be negative.', { field: 'afterSeq' });
     await this.get(viewer, runId);
     let last = afterSeq ?? 0;

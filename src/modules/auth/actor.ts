@@ -10,9 +10,10 @@ export interface Actor {
   role: Role;
 }
 
-/** The one ownership rule: owners and admins see a thing; anyone else is told it does not exist. */
-export function requireVisible(actor: Actor, ownerId: string | null | undefined, what: string): void {
-  if (ownerId === null || ownerId === undefined || (actor.role !== 'ADMIN' && ownerId !== actor.id)) throw notFound(what);
+/** The one ownership rule: owners and admins see a thing; anyone else is told it does not exist (NOT_FOUND). */
+export function requireVisible<Thing extends { owner: { id: string } }>(actor: Actor, thing: Thing | null | undefined, what: string): Thing {
+  if (!thing || (actor.role !== 'ADMIN' && thing.owner.id !== actor.id)) throw notFound(what);
+  return thing;
 }
 
 export function isAdmin(actor: Actor): boolean {

@@ -1,10 +1,11 @@
+import type { Actor } from '../auth/actor.ts';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
 import { CodeFileSchema } from '../projects/code-file.entity.ts';
 import { languageOf, normaliseFilePath } from '../projects/paths.ts';
 import { type Project, ProjectSchema } from '../projects/project.entity.ts';
-import type { ProjectsService, ProjectViewer } from '../projects/projects.service.ts';
+import type { ProjectsService } from '../projects/projects.service.ts';
 import { SpecificationSchema } from '../projects/specification.entity.ts';
 import type { UsageService } from '../usage/usage.service.ts';
 import { codeArchiveStream, renderCodeArchive } from './code-archive.ts';
@@ -43,7 +44,7 @@ export class ExportService {
   }
 
   /** Renders one format. Deterministic: the same project state gives the same bytes. */
-  async export(viewer: ProjectViewer, projectId: string, format: ExportFormat): Promise<ExportFile> {
+  async export(viewer: Actor, projectId: string, format: ExportFormat): Promise<ExportFile> {
     const project = await this.projects.get(viewer, projectId);
     const document = await loadExportDocument(this.em, this.usage, project);
     const stem = fileStem(project.name);
@@ -72,7 +73,7 @@ export class ExportService {
    * bytes as `export`), so a large project is not held in memory whole; Markdown and JSON are text.
    */
   async download(
-    viewer: ProjectViewer,
+    viewer: Actor,
     projectId: string,
     format: ExportFormat,
   ): Promise<{ filename: string; contentType: string; body: ReadableStream<Uint8Array> | Buffer; byteSize: number | null; sha256: string | null }> {
@@ -89,7 +90,7 @@ export class ExportService {
   }
 
   /** Creates a project (the viewer's) equal to an exported one, in one transaction. */
-  async import(viewer: ProjectViewer, value: unknown): Promise<Project> {
+  async import(viewer: Actor, value: unknown): Promise<Project> {
     const parsed = parseProjectDocument(value);
     if (!parsed.ok) throw badInput(`The document is not a valid Agora export: ${parsed.problem}`, { field: 'document' });
     const { project: data, specifications, codeFiles } = parsed.document;

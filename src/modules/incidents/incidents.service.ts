@@ -1,13 +1,9 @@
+import { type Actor, requireVisible } from '../auth/actor.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, notFound } from '../../errors.ts';
+import { badInput, notFound, optionalText, requireText } from '../../errors.ts';
 import { afterKeyset, groupedBy, isUuid } from '../../db/query.ts';
 import { type Incident, type IncidentStatus, IncidentSchema, type Severity } from './incident.entity.ts';
 import { type Recommendation, RecommendationSchema } from './recommendation.entity.ts';
-
-export interface IncidentViewer {
-  id: string;
-  role: 'ADMIN' | 'MEMBER';
-}
 
 export interface IncidentInput {
   title?: string | null;
@@ -42,40 +38,39 @@ export class IncidentsService {
   async create(ownerId: string, input: IncidentInput): Promise<Incident> {
     const incident = this.em.create(IncidentSchema, {
       owner: ownerId,
-      title: requireTitle(input.title),
+      title: requireText('title', input.title, 300),
       description: checkDescription(input.description ?? ''),
       severity: input.severity ?? 'MEDIUM',
       status: input.status ?? 'OPEN',
-      service: optionalText(input.service, 'service'),
-      source: optionalText(input.source, 'source'),
+      service: optionalText('service', input.service, 200),
+      source: optionalText('source', input.source, 200),
       alerts: checkAlerts(input.alerts),
     });
     await this.em.flush();
     return incident;
   }
 
-  async update(viewer: IncidentViewer, id: string, input: IncidentInput): Promise<Incident> {
+  async update(viewer: Actor, id: string, input: IncidentInput): Promise<Incident> {
     const incident = await this.get(viewer, id);
-    if (input.title !== undefined && input.title !== null) incident.title = requireTitle(input.title);
+    if (input.title !== undefined && input.title !== null) incident.title = requireText('title', input.title, 300);
     if (input.description !== undefined && input.description !== null) incident.description = checkDescription(input.description);
     if (input.severity) incident.severity = input.severity;
     if (input.status) incident.status = input.status;
-    if (input.service !== undefined) incident.service = optionalText(input.service, 'service');
-    if (input.source !== undefined) incident.source = optionalText(input.source, 'source');
+    if (input.service !== undefined) incident.service = optionalText('service', input.service, 200);
+    if (input.source !== undefined) incident.source = optionalText('source', input.source, 200);
     if (input.alerts !== undefined) incident.alerts = checkAlerts(input.alerts);
     await this.em.flush();
     return incident;
   }
 
   /** The viewer's incident (any, for admins); anyone else's is NOT_FOUND. */
-  async get(viewer: IncidentViewer, id: string): Promise<Incident> {
+  async get(viewer: Actor, id: string): Promise<Incident> {
     const incident = isUuid(id) ? await this.em.findOne(IncidentSchema, { id }) : null;
-    if (!incident || (viewer.role !== 'ADMIN' && incident.owner.id !== viewer.id)) throw notFound('The incident');
-    return incident;
+    return requireVisible(viewer, incident, 'The incident');
   }
 
   /** Newest first, keyset-paginated; members see their own, admins everyone's. */
-  list(viewer: IncidentViewer, filter: IncidentFilter, first: number, after: Cursor | null): Promise<Incident[]> {
+  list(viewer: Actor, filter: IncidentFilter, first: number, after: Cursor | null): Promise<Incident[]> {
     return this.em.find(
       IncidentSchema,
       {
@@ -99,23 +94,9 @@ export class IncidentsService {
   }
 }
 
-function requireTitle(title: string | null | undefined): string {
-  const trimmed = title?.trim();
-  if (!trimmed) throw badInput('title is required.', { field: 'title' });
-  if (trimmed.length > 300) throw badInput('title is longer than 300 characters.', { field: 'title' });
-  return trimmed;
-}
-
 function checkDescription(description: string): string {
   if (description.length > MAX_DESCRIPTION) throw badInput(`description is longer than ${MAX_DESCRIPTION} characters.`, { field: 'description' });
   return description;
-}
-
-function optionalText(value: string | null | undefined, field: string): string | null {
-  const trimmed = value?.trim();
-  if (!trimmed) return null;
-  if (trimmed.length > 200) throw badInput(`${field} is longer than 200 characters.`, { field });
-  return trimmed;
 }
 
 function checkAlerts(alerts: unknown): unknown {

@@ -1,5 +1,6 @@
+import { type Actor, requireVisible } from '../auth/actor.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, notFound } from '../../errors.ts';
+import { badInput, notFound, requireText } from '../../errors.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
@@ -10,11 +11,6 @@ import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
 import { languageOf, normaliseFilePath } from './paths.ts';
 import { type Phase, type Project, ProjectSchema, type ProjectView } from './project.entity.ts';
 import { type Specification, SpecificationSchema, type SpecificationSource, type SpecificationView } from './specification.entity.ts';
-
-export interface ProjectViewer {
-  id: string;
-  role: 'ADMIN' | 'MEMBER';
-}
 
 export interface ProjectInput {
   name?: string | null;
@@ -84,14 +80,13 @@ export class ProjectsService {
   }
 
   /** The viewer's project (any, for admins); anyone else's is NOT_FOUND. */
-  async get(viewer: ProjectViewer, id: string): Promise<Project> {
+  async get(viewer: Actor, id: string): Promise<Project> {
     const project = isUuid(id) ? await this.em.findOne(ProjectSchema, { id }) : null;
-    if (!project || (viewer.role !== 'ADMIN' && project.owner.id !== viewer.id)) throw notFound('The project');
-    return project;
+    return requireVisible(viewer, project, 'The project');
   }
 
   /** A page of projects, newest first, as plain rows (a list page shows many; entities cost CPU). */
-  async list(viewer: ProjectViewer, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<ProjectView[]> {
+  async list(viewer: Actor, search: string | null | undefined, first: number, after: { createdAt: Date; id: string } | null): Promise<ProjectView[]> {
     const clauses: string[] = [];
     const values: unknown[] = [];
     if (viewer.role !== 'ADMIN') {
@@ -131,7 +126,7 @@ export class ProjectsService {
 
   /** Creates a project, seeded from a template when one is named, in one transaction. */
   async create(ownerId: string, input: ProjectInput): Promise<Project> {
-    const name = requireName(input.name);
+    const name = requireText('name', input.name, 200);
     return this.em.transactional(async (em) => {
       const template = input.templateId ? await new TemplatesService(em).get(input.templateId) : null;
       const project = em.create(ProjectSchema, {
@@ -155,9 +150,9 @@ export class ProjectsService {
     });
   }
 
-  async update(viewer: ProjectViewer, id: string, input: ProjectInput): Promise<Project> {
+  async update(viewer: Actor, id: string, input: ProjectInput): Promise<Project> {
     const project = await this.get(viewer, id);
-    if (input.name !== undefined && input.name !== null) project.name = requireName(input.name);
+    if (input.name !== undefined && input.name !== null) project.name = requireText('name', input.name, 200);
     if (input.description !== undefined && input.description !== null) project.description = input.description;
     if (input.phase) project.phase = input.phase;
     if (input.sourceRepoUrl !== undefined) project.sourceRepoUrl = input.sourceRepoUrl?.trim() || null;
@@ -165,7 +160,7 @@ export class ProjectsService {
     return project;
   }
 
-  async delete(viewer: ProjectViewer, id: string): Promise<boolean> {
+  async delete(viewer: Actor, id: string): Promise<boolean> {
     const project = await this.get(viewer, id);
     await this.em.transactional(async (em) => {
       await em.nativeUpdate(AnalysisRunSchema, { projectId: project.id }, { projectId: null });
@@ -174,7 +169,7 @@ export class ProjectsService {
     return true;
   }
 
-  async setLlm(viewer: ProjectViewer, id: string, provider: ProviderKind, model: string | null | undefined): Promise<Project> {
+  async setLlm(viewer: Actor, id: string, provider: ProviderKind, model: string | null | undefined): Promise<Project> {
     const project = await this.get(viewer, id);
     const chosen = model?.trim() || null;
     if (chosen) requireModelId(provider, chosen);
@@ -185,7 +180,7 @@ export class ProjectsService {
   }
 
   /** Adds or replaces the specification with this category and key. */
-  async upsertSpecification(viewer: ProjectViewer, projectId: string, input: SpecificationInput): Promise<Specification> {
+  async upsertSpecification(viewer: Actor, projectId: string, input: SpecificationInput): Promise<Specification> {
     const project = await this.get(viewer, projectId);
     const category = input.category.trim();
     const key = input.key.trim();
@@ -200,7 +195,7 @@ export class ProjectsService {
     return specification;
   }
 
-  async deleteSpecification(viewer: ProjectViewer, id: string): Promise<boolean> {
+  async deleteSpecification(viewer: Actor, id: string): Promise<boolean> {
     const specification = isUuid(id) ? await this.em.findOne(SpecificationSchema, { id }, { populate: ['project'] }) : null;
     if (!specification) throw notFound('The specification');
     await this.get(viewer, specification.project.id);
@@ -208,7 +203,7 @@ export class ProjectsService {
     return true;
   }
 
-  async upsertCodeFile(viewer: ProjectViewer, projectId: string, input: CodeFileInput): Promise<CodeFile> {
+  async upsertCodeFile(viewer: Actor, projectId: string, input: CodeFileInput): Promise<CodeFile> {
     const project = await this.get(viewer, projectId);
     const path = normaliseFilePath(input.path);
     if (input.content.length > 1_000_000) throw badInput('content is larger than 1 MB.', { field: 'content' });
@@ -220,7 +215,7 @@ export class ProjectsService {
     return file;
   }
 
-  async deleteCodeFile(viewer: ProjectViewer, id: string): Promise<boolean> {
+  async deleteCodeFile(viewer: Actor, id: string): Promise<boolean> {
     const file = isUuid(id) ? await this.em.findOne(CodeFileSchema, { id }, { populate: ['project'] }) : null;
     if (!file) throw notFound('The code file');
     await this.get(viewer, file.project.id);
@@ -259,15 +254,8 @@ export class ProjectsService {
   }
 
   /** The LLM a project routes its calls to (for the calls service), if its owner (or an admin) asks. */
-  async llmOf(viewer: ProjectViewer, projectId: string): Promise<{ provider: ProviderKind | null; model: string | null }> {
+  async llmOf(viewer: Actor, projectId: string): Promise<{ provider: ProviderKind | null; model: string | null }> {
     const project = await this.get(viewer, projectId);
     return { provider: project.llmProvider ?? null, model: project.llmModel ?? null };
   }
-}
-
-function requireName(name: string | null | undefined): string {
-  const trimmed = name?.trim();
-  if (!trimmed) throw badInput('name is required.', { field: 'name' });
-  if (trimmed.length > 200) throw badInput('name is longer than 200 characters.', { field: 'name' });
-  return trimmed;
 }

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, badInput, notFound } from '../../errors.ts';
+import { AppError, badInput, notFound, requireText } from '../../errors.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { isUuid, textSearch } from '../../db/query.ts';
 import { type SecretBox, secretHint } from '../../security/secret-box.ts';
@@ -65,7 +65,7 @@ export class ProvidersService {
   }
 
   async create(input: ProviderInput): Promise<IntelligenceProvider> {
-    const name = requireName(input.name);
+    const name = requireText('name', input.name, 120);
     if (!input.provider) throw badInput('provider is required.', { field: 'provider' });
     const config = parseProviderConfig(input.provider, input.config);
     return this.writing(name, async (em) => {
@@ -85,7 +85,7 @@ export class ProvidersService {
 
   async update(id: string, input: ProviderInput): Promise<IntelligenceProvider> {
     const current = await this.get(id);
-    const name = input.name === undefined || input.name === null ? current.name : requireName(input.name);
+    const name = input.name === undefined || input.name === null ? current.name : requireText('name', input.name, 120);
     const kind = input.provider ?? current.provider;
     // Changing the kind re-validates the old config against the new driver unless a new one is given.
     const config = input.config !== undefined || kind !== current.provider ? parseProviderConfig(kind, input.config ?? current.config) : null;
@@ -173,13 +173,6 @@ export class ProvidersService {
       throw error;
     }
   }
-}
-
-function requireName(name: string | null | undefined): string {
-  const trimmed = name?.trim();
-  if (!trimmed) throw badInput('name is required.', { field: 'name' });
-  if (trimmed.length > 120) throw badInput('name is longer than 120 characters.', { field: 'name' });
-  return trimmed;
 }
 
 function conflictingName(name: string): AppError {

@@ -1,3 +1,4 @@
+import type { Actor } from '../auth/actor.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AppError, badInput } from '../../errors.ts';
 
@@ -22,13 +23,8 @@ export interface UsageFilter {
   to?: Date | null;
 }
 
-export interface UsageViewer {
-  id: string;
-  role: 'ADMIN' | 'MEMBER';
-}
-
 /** Members read their own usage; admins anyone's (everyone's when no user is named). */
-export function usageScope(viewer: UsageViewer, filter: UsageFilter = {}): UsageScope {
+export function usageScope(viewer: Actor, filter: UsageFilter = {}): UsageScope {
   if (filter.userId && filter.userId !== viewer.id && viewer.role !== 'ADMIN') {
     throw new AppError('FORBIDDEN', "Only admins may read another user's usage.");
   }

@@ -1,3 +1,4 @@
+import type { Actor } from '../auth/actor.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { UsageSummary } from './usage-dimensions.ts';
 import type { UsageRecord } from './usage-record.entity.ts';
@@ -7,7 +8,7 @@ import { type UsageEntry, UsageWriter } from './usage.writer.ts';
 
 // The module's types and functions, from where the rest of the code has always imported them.
 export type { UsageBucket, UsageSummary } from './usage-dimensions.ts';
-export { type UsageFilter, type UsageScope, type UsageViewer, usageScope } from './usage-scope.ts';
+export { type UsageFilter, type UsageScope, usageScope } from './usage-scope.ts';
 export type { UsageEntry } from './usage.writer.ts';
 
 /**
