@@ -1,5 +1,5 @@
 import { strToU8, Zip, ZipDeflate } from 'fflate';
-import { normaliseFilePath } from '../projects/paths.ts';
+import { normaliseFilePath } from '../templates/file-paths.ts';
 import { byCategory, type ExportDocument, fileStem } from './export-document.ts';
 import { escapeInline } from './markdown.renderer.ts';
 

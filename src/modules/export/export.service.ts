@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.ts';
 import { CodeFileSchema } from '../projects/code-file.entity.ts';
-import { languageOf, normaliseFilePath } from '../projects/paths.ts';
+import { languageOf, normaliseFilePath } from '../templates/file-paths.ts';
 import { type Project, ProjectSchema } from '../projects/project.entity.ts';
 import type { ProjectsService } from '../projects/projects.service.ts';
 import { SpecificationSchema } from '../projects/specification.entity.ts';

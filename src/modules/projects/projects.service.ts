@@ -8,7 +8,7 @@ import { requireModelId } from '../calls/call-router.ts';
 import { escapeLike, groupedBy, idList, isUuid } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
-import { languageOf, normaliseFilePath } from './paths.ts';
+import { languageOf, normaliseFilePath } from '../templates/file-paths.ts';
 import { type Phase, type Project, ProjectSchema, type ProjectView } from './project.entity.ts';
 import { type Specification, SpecificationSchema, type SpecificationSource, type SpecificationView } from './specification.entity.ts';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { AppError, badInput, notFound } from '../../errors.ts';
-import { normaliseFilePath } from '../projects/paths.ts';
+import { normaliseFilePath } from './file-paths.ts';
 import { isUuid } from '../../db/query.ts';
 import { BUILT_IN_TEMPLATES } from './builtin-templates.ts';
 import { type Template, TemplateSchema } from './template.entity.ts';
