@@ -60,6 +60,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
   const calls = new CallsService({
     routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
     usage: new UsageWriter(em),
+    limits: deps.config.callLimits,
     environmentKeys: deps.config.providerKeys,
     userKey: (userId, kind) => {
       const keyKind = keyKindOf(kind);

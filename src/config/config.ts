@@ -46,6 +46,9 @@ const environmentSchema = z.object({
   JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10, 'pg-boss needs at least 10').max(3600).default(30),
   JOB_MONITOR_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
   JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(1),
+  CALL_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(500),
+  CALL_MAX_CHARACTERS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
+  CALL_MAX_TOOLS: z.coerce.number().int().min(0).max(10_000).default(128),
   // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
   ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
@@ -71,6 +74,8 @@ export interface Config {
   limits: { depth: number; aliases: number; tokens: number; cost: number; requestBytes: number };
   bootstrapAdmin: boolean;
   jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
+  /** Bounds on one call's content (messages, characters of the whole conversation, tools). */
+  callLimits: { maxMessages: number; maxCharacters: number; maxTools: number };
   /** Keys of last resort by provider kind, from each kind's environment variable. */
   providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
@@ -124,6 +129,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       monitorSeconds: env.JOB_MONITOR_SECONDS,
       retryLimit: env.JOB_RETRY_LIMIT,
     },
+    callLimits: { maxMessages: env.CALL_MAX_MESSAGES, maxCharacters: env.CALL_MAX_CHARACTERS, maxTools: env.CALL_MAX_TOOLS },
     providerKeys: Object.fromEntries(
       ENVIRONMENT_KEY_VARIABLES.flatMap(({ kind, variable }) => {
         const value: unknown = Reflect.get(env, variable);

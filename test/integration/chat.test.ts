@@ -199,3 +199,28 @@ describe('chat calls', () => {
     expect(rows[0]).toMatchObject({ model: 'gpt-from-next-week', cost: null });
   });
 });
+
+describe('call limits', () => {
+  it('bounds messages, characters and tools as configured, with a clear error and no upstream request', async () => {
+    const limited = await createTestApp({ CALL_MAX_MESSAGES: '2', CALL_MAX_CHARACTERS: '1000', CALL_MAX_TOOLS: '1' }, { database: t.db });
+    try {
+      const call = (input: Record<string, unknown>) =>
+        limited.graphql<{ callLlm: Result }>(`mutation($input: CallLlmInput!) { callLlm(input: $input) { text } }`, { variables: { input }, token: t.adminToken });
+      await configure('OPENAI');
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ messages: [{ role: 'USER', content: 'a' }, { role: 'ASSISTANT', content: 'b' }, { role: 'USER', content: 'c' }] }, /more than 2 messages/],
+        [{ prompt: 'x'.repeat(1001) }, /longer than 1000 characters/],
+        [{ prompt: 'hi', tools: [WEATHER_TOOL, { ...WEATHER_TOOL, name: 'other' }] }, /more than 1 tools/],
+      ];
+      for (const [input, message] of cases) {
+        const response = await call(input);
+        expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0]?.message).toMatch(message);
+      }
+      expect(fakes.openai.requests).toHaveLength(0);
+      expect((await call({ prompt: 'x'.repeat(900) })).errors).toBeUndefined();
+    } finally {
+      await limited.close();
+    }
+  });
+});
