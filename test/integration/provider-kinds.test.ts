@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/graphql/schema.ts';
 import { defaultModel, modelsFor } from '../../src/llm/catalogue.ts';
@@ -53,6 +54,8 @@ describe('one list of provider kinds', () => {
     const config = loadConfig({ NODE_ENV: 'test', ...environment });
     for (const { kind, variable } of ENVIRONMENT_KEY_VARIABLES) expect(config.providerKeys[kind]).toBe(`key-for-${variable}`);
     expect(ENVIRONMENT_KEY_VARIABLES.map(({ kind }) => kind)).toEqual(['OPENAI', 'CLAUDE', 'GEMINI', 'COPILOT', 'GROK', 'MISTRAL']);
+    const sample = readFileSync(new URL('../../.env.sample', import.meta.url), 'utf8');
+    for (const { variable } of ENVIRONMENT_KEY_VARIABLES) expect(sample).toMatch(new RegExp(`^${variable}=`, 'm'));
   });
 
   it('has a fake server for every remote kind', () => {
