@@ -14,6 +14,7 @@ import { ProjectSchema } from '../modules/projects/project.entity.ts';
 import { SpecificationSchema } from '../modules/projects/specification.entity.ts';
 import { CodeFileSchema } from '../modules/projects/code-file.entity.ts';
 import { TemplateSchema } from '../modules/templates/template.entity.ts';
+import { BudgetReservationSchema, BudgetSchema } from '../modules/budgets/budget.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
 export const entities = [
@@ -33,4 +34,6 @@ export const entities = [
   SpecificationSchema,
   CodeFileSchema,
   TemplateSchema,
+  BudgetSchema,
+  BudgetReservationSchema,
 ];
