@@ -5,6 +5,7 @@ import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fa
 import { collect, wsClient } from '../support/ws-client.ts';
 import { runFeedsOf } from '../../src/modules/analysis/run-feeds.ts';
 import { waitFor } from '../support/process.ts';
+import { redisTest } from '../support/redis.ts';
 
 let t: TestApp;
 let fakes: FakeLlmServers;
@@ -116,13 +117,19 @@ describe('analysisProgress', () => {
     const run = await analyze(t, await createIncident(t, { title: 'mine', severity: 'LOW' }, owner.token), { token: owner.token });
     const refused = await follow(run.id, undefined, stranger.token).catch((errors: unknown) => errors);
     expect(JSON.stringify(refused)).toContain('NOT_FOUND');
-    expect(seqs(await follow(run.id, undefined, owner.token)).length).toBeGreaterThan(1);
+    const mine = await follow(run.id, undefined, owner.token);
+    expect(seqs(mine)).toEqual(oneToN(mine.length));
+    expect(mine.length).toBeGreaterThan(1);
+    expect(mine.at(-1)?.data?.analysisProgress.status).toBe('SUCCEEDED');
+    // An admin (not the owner) follows it too: the whole stored sequence.
+    expect(seqs(await follow(run.id, undefined, t.adminToken))).toEqual(oneToN(mine.length));
   });
 });
 
 describe('two replicas', () => {
   it('delivers every event to a subscriber on one replica while another runs the job', async () => {
-    // Replica B takes no jobs; A runs them. With REDIS_URL the events travel through Redis.
+    // Replica B takes no jobs; A (t) runs them. Neither has REDIS_URL here, so B's pub/sub never hears A's
+    // events: B serves them from the table. The test below runs them through Redis.
     const replica = await createTestApp({ WORKERS: 'false' }, { database: t.db });
     try {
       const port = await replica.app.start(0, '127.0.0.1');
@@ -135,6 +142,44 @@ describe('two replicas', () => {
       expect(events.map((event) => event.data?.analysisProgress.delta ?? '').join('')).toBe(AI_ANSWER);
     } finally {
       await replica.close();
+    }
+  });
+
+  redisTest('delivers every event through Redis to a subscriber on one replica while another runs the job', async (redisUrl) => {
+    // A fresh database, so that only `worker` takes its jobs (t's workers watch t's database); B takes none.
+    const worker = await createTestApp({ REDIS_URL: redisUrl });
+    const replica = await createTestApp({ REDIS_URL: redisUrl, WORKERS: 'false' }, { database: worker.db });
+    try {
+      const configured = await worker.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
+        variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-progress', isActive: true } },
+      });
+      expect(configured.errors).toBeUndefined();
+      const port = await replica.app.start(0, '127.0.0.1');
+      const run = await analyze(replica, await createIncident(replica, { title: 'replicated through Redis', severity: 'HIGH' }));
+      // What B's own pub/sub hears of the run: only what reached it through Redis, since A publishes it all.
+      const heard: number[] = [];
+      const stopHearing = runFeedsOf(replica.runtime.deps.pubsub).listen(run.id, (event) => heard.push(event.seq));
+      const client = wsClient(`ws://127.0.0.1:${port}/graphql`, replica.adminToken);
+      let events: Event[];
+      try {
+        events = await collect<Event>(client, PROGRESS, { runId: run.id });
+      } finally {
+        await client.dispose();
+        stopHearing();
+      }
+      expect(seqs(events)).toEqual(oneToN(events.length));
+      expect(events.at(-1)?.data?.analysisProgress.status).toBe('SUCCEEDED');
+      expect(events.map((event) => event.data?.analysisProgress.delta ?? '').join('')).toBe(AI_ANSWER);
+      const done = await waitForRun(replica, run.id, finished);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(events).toHaveLength(done.events.length);
+      // B heard A's events live, in order and up to the terminal one (those published before its Redis
+      // subscription took may be missing at the start): they did travel through Redis.
+      expect(heard.length).toBeGreaterThan(1);
+      expect(heard).toEqual(oneToN(done.events.length).slice(heard[0]! - 1));
+    } finally {
+      await replica.close();
+      await worker.close();
     }
   });
 });

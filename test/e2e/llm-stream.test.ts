@@ -40,9 +40,11 @@ describe('llmStream', () => {
     expect(deltas.join('')).toBe('Hello from the fake provider.');
     const last = events.at(-1)!.data!.llmStream;
     expect(last).toMatchObject({ done: true, delta: null, result: { text: 'Hello from the fake provider.', inputTokens: 12 } });
+    // Recorded before the final event, so the completed stream has its row: exactly one, for one provider call.
     const rows = await usageRows();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'SUCCEEDED', streamed: true, input_tokens: 12 });
+    expect(fakes.claude.requests).toHaveLength(1);
   });
 
   it('streams over Server-Sent Events too', async () => {
@@ -51,6 +53,8 @@ describe('llmStream', () => {
       headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
       body: JSON.stringify({ query: STREAM, variables: { input: { prompt: 'Say hello' } } }),
     });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const text = await response.text();
     const events = text
       .split('\n\n')
@@ -58,6 +62,8 @@ describe('llmStream', () => {
       .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Event);
     expect(events.map((event) => event.data?.llmStream.delta ?? '').join('')).toBe('Hello from the fake provider.');
     expect(events.at(-1)?.data?.llmStream.done).toBe(true);
+    expect(events.at(-1)?.data?.llmStream.result).toMatchObject({ text: 'Hello from the fake provider.', inputTokens: 12 });
+    expect(events.slice(0, -1).every((event) => event.data?.llmStream.done === false)).toBe(true);
   });
 
   it('turns a mid-stream provider error into a GraphQL error after the deltas already sent, recorded once', async () => {
@@ -97,9 +103,13 @@ describe('llmStream', () => {
     unsubscribe();
     await fakes.claude.waitForClientDisconnect(10_000);
     expect(fakes.claude.clientDisconnects).toBeGreaterThan(0);
-    await waitFor(async () => (await usageRows()).length === 1, 10_000, 'the usage row');
-    expect((await usageRows())[0]).toMatchObject({ status: 'CANCELLED', streamed: true });
+    await waitFor(async () => (await usageRows()).length > 0, 10_000, 'the usage row');
+    // The row is the last thing the stream does (in its finally): once it is there, the stream is over.
+    expect(await usageRows()).toEqual([expect.objectContaining({ status: 'CANCELLED', streamed: true })]);
     await client.dispose();
+    // Still one row once the client is gone, for the one provider request.
+    expect(await usageRows()).toHaveLength(1);
+    expect(fakes.claude.requests).toHaveLength(1);
   });
 
   it('aborts a callLlm provider request when the HTTP client disconnects', async () => {
@@ -108,15 +118,20 @@ describe('llmStream', () => {
     const pending = fetch(wsUrl.replace('ws://', 'http://'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
-      body: JSON.stringify({ query: 'mutation { callLlm(input: { prompt: "hi" }) { text } }' }),
+      body: JSON.stringify({ query: 'mutation AbortedCall { callLlm(input: { prompt: "hi" }) { text } }' }),
       signal: client.signal,
     }).catch(() => null);
     await waitFor(() => fakes.claude.requests.length > 0, 10_000, 'the provider request');
     client.abort();
-    await pending;
+    expect(await pending).toBeNull();
     await fakes.claude.waitForClientDisconnect(10_000);
-    await waitFor(async () => (await usageRows()).length === 1, 10_000, 'the usage row');
-    expect((await usageRows())[0]).toMatchObject({ status: 'CANCELLED', streamed: false });
+    await waitFor(async () => (await usageRows()).length > 0, 10_000, 'the usage row');
+    expect(await usageRows()).toEqual([expect.objectContaining({ status: 'CANCELLED', streamed: false })]);
+    // The request's log line is written when its response is: by then callLlm has returned, so nothing
+    // more will be recorded for it. Still exactly one row, for the one provider request.
+    await waitFor(() => t.logs.some((line) => line.includes('"operationName":"AbortedCall"')), 10_000, 'the request to end');
+    expect(await usageRows()).toHaveLength(1);
+    expect(fakes.claude.requests).toHaveLength(1);
   });
 
   it('ends a stream that goes silent for longer than timeoutMs, and records it as failed', async () => {
@@ -130,9 +145,11 @@ describe('llmStream', () => {
     await client.dispose();
     expect(JSON.stringify(outcome)).toContain('stopped sending');
     await fakes.claude.waitForClientDisconnect(10_000);
-    await waitFor(async () => (await usageRows()).length === 1, 10_000, 'the usage row');
+    await waitFor(async () => (await usageRows()).length > 0, 10_000, 'the usage row');
     const rows = await t.db.sql<{ status: string; error_class: string }>('select status, error_class from specs.usage_records');
     expect(rows).toEqual([{ status: 'FAILED', error_class: 'TIMEOUT' }]);
+    // The stream has ended (the client saw its error): still exactly that one row.
+    expect(await usageRows()).toHaveLength(1);
   });
 
   it('refuses the local provider and an unauthenticated client', async () => {
@@ -145,5 +162,8 @@ describe('llmStream', () => {
     const refused = await collect<Event>(anonymous, STREAM, { input: { prompt: 'hi' } }).catch((errors: unknown) => [{ errors } as Event]);
     expect(JSON.stringify(refused)).toContain('UNAUTHENTICATED');
     await anonymous.dispose();
+    // Refused before any provider call: nothing sent, nothing recorded.
+    expect(fakes.claude.requests).toHaveLength(0);
+    expect(await usageRows()).toHaveLength(0);
   });
 });

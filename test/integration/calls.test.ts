@@ -1,6 +1,9 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
+import { waitFor } from '../support/process.ts';
+import { redisTest } from '../support/redis.ts';
 
 let t: TestApp;
 let fakes: FakeLlmServers;
@@ -27,7 +30,7 @@ type Result = {
   inputTokens: number | null;
   outputTokens: number | null;
   tokensUsed: number | null;
-  cost: string;
+  cost: string | null;
   costKnown: boolean;
   latencyMs: number;
 };
@@ -53,6 +56,19 @@ const usageRows = () =>
   t.db.sql<{ provider: string; model: string; input_tokens: number | null; output_tokens: number | null; cost: string | null; status: string; error_class: string | null; streamed: boolean; attempts: number }>(
     'select * from specs.usage_records order by created_at',
   );
+/**
+ * A user's usage rows, read on a connection of its own: not through t.db.sql, which makes the gateway
+ * forget its routing caches after every statement (a read here must not turn a warm call cold).
+ */
+async function usageRowsOf(userId: string): Promise<{ status: string; streamed: boolean }[]> {
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  try {
+    return (await client.query<{ status: string; streamed: boolean }>('select status, streamed from specs.usage_records where user_id = $1 order by created_at', [userId])).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 describe('routing', () => {
   it('falls back to the local provider, which refuses free-form prompts', async () => {
@@ -74,13 +90,31 @@ describe('routing', () => {
 
   it('serves an explicitly named kind by the active configuration of that kind, else the newest of that kind', async () => {
     await configure({ name: 'claude-old', provider: 'CLAUDE', config: { baseUrl: 'http://127.0.0.1:9' }, apiKey: 'old-claude-key' });
-    await configure({ name: 'claude-new', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE }, apiKey: 'new-claude-key' });
+    const newId = await configure({ name: 'claude-new', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE }, apiKey: 'new-claude-key' });
     await configure({ name: 'openai-active', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
     const response = await callLlm({ prompt: 'hi', provider: 'CLAUDE' });
     expect(response.errors).toBeUndefined();
     expect(response.data?.callLlm.provider).toBe('CLAUDE');
     const claudeRequest = fakes.claude.requests.at(-1)!;
     expect(claudeRequest.headers.authorization ?? claudeRequest.headers['x-api-key']).toMatch(/new-claude-key$/);
+    expect(fakes.openai.requests).toHaveLength(0);
+
+    // With a CLAUDE configuration active, it serves CLAUDE even though another one is newer.
+    await configure({ name: 'claude-active', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE }, apiKey: 'active-claude-key', isActive: true });
+    const touched = await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { description: "touched" }) { id } }', { variables: { id: newId } });
+    expect(touched.errors).toBeUndefined();
+    const claudes = await t.db.sql<{ name: string; is_active: boolean }>("select name, is_active from specs.intelligence_providers where provider = 'CLAUDE' order by updated_at desc");
+    expect(claudes.map((row) => [row.name, row.is_active])).toEqual([
+      ['claude-new', false],
+      ['claude-active', true],
+      ['claude-old', false],
+    ]);
+    const viaActive = await callLlm({ prompt: 'hi', provider: 'CLAUDE' });
+    expect(viaActive.errors).toBeUndefined();
+    expect(viaActive.data?.callLlm.provider).toBe('CLAUDE');
+    const activeRequest = fakes.claude.requests.at(-1)!;
+    expect(activeRequest.headers.authorization ?? activeRequest.headers['x-api-key']).toMatch(/active-claude-key$/);
+    expect(fakes.claude.requests).toHaveLength(2);
     expect(fakes.openai.requests).toHaveLength(0);
   });
 
@@ -97,10 +131,16 @@ describe('routing', () => {
     expect(fakes.mistral.requests).toHaveLength(0);
   });
 
-  it('refuses a model the provider does not have, and accepts any model where the provider allows it', async () => {
+  it('serves a model id the catalogue does not list, refuses another provider\u2019s model, and accepts any model where the provider allows it', async () => {
     await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
-    const unknown = await callLlm({ prompt: 'hi', model: 'gpt-imaginary' });
-    expect(unknown.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const unlisted = await callLlm({ prompt: 'hi', model: 'gpt-imaginary' });
+    expect(unlisted.errors).toBeUndefined();
+    expect(unlisted.data?.callLlm).toMatchObject({ model: 'gpt-imaginary', cost: null, costKnown: false });
+    expect(fakes.openai.requests.at(-1)?.body).toMatchObject({ model: 'gpt-imaginary' });
+    const misplaced = await callLlm({ prompt: 'hi', model: 'claude-3-5-haiku-latest' });
+    expect(misplaced.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(misplaced.errors?.[0]?.message).toMatch(/is a model of Anthropic Claude, not of OpenAI/);
+    expect(fakes.openai.requests).toHaveLength(1);
     await configure({ name: 'ollama', provider: 'OLLAMA', config: { host: fakes.baseUrls.OLLAMA } });
     const custom = await callLlm({ prompt: 'hi', provider: 'OLLAMA', model: 'my-finetune:7b' });
     expect(custom.errors).toBeUndefined();
@@ -124,6 +164,7 @@ describe('routing', () => {
 describe('routing data kept per process', () => {
   it('sends a warm call with one SQL statement, the usage row, and sees every change at the next call', async () => {
     const member = await t.createUser(`warm-${Date.now()}@example.com`);
+    expect(await usageRowsOf(member.id)).toHaveLength(0);
     const id = await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
     const authorization = async () => {
       const response = await callLlm({ prompt: 'hi' }, member.token);
@@ -131,27 +172,41 @@ describe('routing data kept per process', () => {
       return fakes.openai.requests.at(-1)?.headers.authorization;
     };
     expect(await authorization()).toBe(`Bearer ${CONFIG_KEY}`);
+    expect(await usageRowsOf(member.id)).toHaveLength(1);
     const before = t.db.queries.length;
     expect(await authorization()).toBe(`Bearer ${CONFIG_KEY}`);
     const statements = t.db.queries.slice(before);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*insert into specs\.usage_daily/);
+    // That one statement wrote exactly one usage row for the warm call (one per call: two so far).
+    expect(await usageRowsOf(member.id)).toEqual([
+      { status: 'SUCCEEDED', streamed: false },
+      { status: 'SUCCEEDED', streamed: false },
+    ]);
 
-    await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-config-key-rotated" }) { id } }', { variables: { id } });
+    const rotated = await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-config-key-rotated" }) { id } }', { variables: { id } });
+    expect(rotated.errors).toBeUndefined();
     expect(await authorization()).toBe('Bearer sk-config-key-rotated');
-    await t.graphql('mutation($input: AddApiKeyInput!) { addApiKey(input: $input) { id } }', {
+    const own = await t.graphql('mutation($input: AddApiKeyInput!) { addApiKey(input: $input) { id } }', {
       variables: { input: { provider: 'OPENAI', apiKey: 'sk-member-own-key' } },
       token: member.token,
     });
+    expect(own.errors).toBeUndefined();
     expect(await authorization()).toBe('Bearer sk-member-own-key');
-    await t.graphql('mutation { deactivateIntelligenceProvider }');
+    const deactivated = await t.graphql('mutation { deactivateIntelligenceProvider }');
+    expect(deactivated.errors).toBeUndefined();
+    const openAiCalls = fakes.openai.requests.length;
     const local = await callLlm({ prompt: 'hi' }, member.token);
     expect(local.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(local.errors?.[0]?.message).toMatch(/local provider/);
+    expect(fakes.openai.requests).toHaveLength(openAiCalls);
+    // One row per provider call, none for the refused one.
+    expect(await usageRowsOf(member.id)).toHaveLength(4);
   });
 
-  it.runIf(process.env.REDIS_URL)('drops it on every replica when one of them changes a configuration (through Redis)', async () => {
-    const replica = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
-    const here = await createTestApp({ REDIS_URL: process.env.REDIS_URL ?? '' }, { database: t.db });
+  redisTest('drops it on every replica when one of them changes a configuration (through Redis)', async (redisUrl) => {
+    const replica = await createTestApp({ REDIS_URL: redisUrl }, { database: t.db });
+    const here = await createTestApp({ REDIS_URL: redisUrl }, { database: t.db });
     try {
       const created = await here.graphql<{ createIntelligenceProvider: { id: string } }>(
         'mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }',
@@ -163,9 +218,10 @@ describe('routing data kept per process', () => {
         expect(response.errors).toBeUndefined();
         return fakes.openai.requests.at(-1)?.headers.authorization;
       };
+      expect(created.errors).toBeUndefined();
       expect(await call()).toBe('Bearer sk-first');
-      await replica.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-second" }) { id } }', { variables: { id } });
-      const { waitFor } = await import('../support/process.ts');
+      const updated = await replica.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { apiKey: "sk-second" }) { id } }', { variables: { id } });
+      expect(updated.errors).toBeUndefined();
       await waitFor(async () => (await call()) === 'Bearer sk-second', 3_000, 'the change made on the other replica');
 
       // A user's own key, added and then revoked on the other replica, is used and then dropped here.
@@ -180,8 +236,10 @@ describe('routing data kept per process', () => {
         variables: { input: { provider: 'OPENAI', apiKey: 'sk-member-replicated' } },
         token: member.token,
       });
+      expect(added.errors).toBeUndefined();
       await waitFor(async () => (await callAs()) === 'Bearer sk-member-replicated', 3_000, 'the key added on the other replica');
-      await replica.graphql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { variables: { id: added.data!.addApiKey.id }, token: member.token });
+      const revoked = await replica.graphql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { variables: { id: added.data!.addApiKey.id }, token: member.token });
+      expect(revoked.errors).toBeUndefined();
       await waitFor(async () => (await callAs()) === 'Bearer sk-second', 3_000, 'the key revoked on the other replica');
     } finally {
       await replica.close();
@@ -197,6 +255,7 @@ describe('usage records', () => {
 
   it('records one row per successful call with the exact cost at catalogue prices', async () => {
     const response = await callLlm({ prompt: 'hi' });
+    expect(response.errors).toBeUndefined();
     const rows = await usageRows();
     expect(rows).toHaveLength(1);
     // gpt-4o-mini: 12 x 0.00015 / 1k + 7 x 0.0006 / 1k = 0.0000018 + 0.0000042
@@ -243,8 +302,10 @@ describe('usage records', () => {
   it('keeps tokens and cost null when the provider reports no usage', async () => {
     fakes.openai.script({ usage: null });
     const response = await callLlm({ prompt: 'hi' });
+    expect(response.errors).toBeUndefined();
     expect(response.data?.callLlm).toMatchObject({ inputTokens: null, outputTokens: null, tokensUsed: null, costKnown: false });
     const rows = await usageRows();
-    expect(rows[0]).toMatchObject({ input_tokens: null, output_tokens: null, cost: null });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ input_tokens: null, output_tokens: null, cost: null, status: 'SUCCEEDED' });
   });
 });

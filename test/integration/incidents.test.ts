@@ -33,10 +33,10 @@ const OOM = {
   alerts: [{ name: 'MemoryHigh', labels: { memory_percent: 96 } }],
 };
 
-type Recommendation = { type: string; title: string; priority: string; confidence: number; actions: string[]; provider: string; model: string; isFallback: boolean };
+type Recommendation = { type: string; title: string; description: string; priority: string; confidence: number; actions: string[]; provider: string; model: string; isFallback: boolean };
 async function recommendations(incidentId: string, token?: string): Promise<Recommendation[]> {
   const response = await t.graphql<{ incident: { recommendations: Recommendation[] } }>(
-    'query($id: ID!) { incident(id: $id) { recommendations { type title priority confidence actions provider model isFallback } } }',
+    'query($id: ID!) { incident(id: $id) { recommendations { type title description priority confidence actions provider model isFallback } } }',
     { variables: { id: incidentId }, token },
   );
   return response.data!.incident.recommendations;
@@ -115,6 +115,7 @@ describe('analyzeIncident', () => {
   });
 
   it('streams the model\u2019s answer as deltas and saves its recommendations, with one usage row', async () => {
+    await t.db.sql('delete from specs.usage_records');
     await activateOpenAi();
     fakes.openai.script({ text: AI_ANSWER, deltas: AI_ANSWER.match(/.{1,40}/gs)!, frameDelayMs: 5 });
     const id = await createIncident(t, OOM);
@@ -130,8 +131,13 @@ describe('analyzeIncident', () => {
     ]);
     const prompt = fakes.openai.requests.at(-1)!.body as { messages: { role: string; content: string }[] };
     expect(prompt.messages.map((message) => message.content).join('\n')).toContain('api pods OOMKilled');
-    const usage = await t.db.sql("select * from specs.usage_records where provider = 'OPENAI' and streamed");
-    expect(usage.length).toBeGreaterThan(0);
+    // The call is recorded before its final event, so the finished run has its row: exactly one.
+    const usage = () => t.db.sql<{ provider: string; model: string; status: string; streamed: boolean }>('select provider, model, status, streamed from specs.usage_records');
+    expect(await usage()).toEqual([{ provider: 'OPENAI', model: 'gpt-4o-mini', status: 'SUCCEEDED', streamed: true }]);
+    expect(fakes.openai.requests).toHaveLength(1);
+    // And it stays one once the run is over and its recommendations have been read.
+    expect(await readRun(t, done.id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await usage()).toHaveLength(1);
   });
 
   it('falls back to the local rules, saying why, when the answer is garbage', async () => {
@@ -143,6 +149,9 @@ describe('analyzeIncident', () => {
     expect(done.result).toMatchObject({ fallback: true });
     const saved = await recommendations(id);
     expect(saved[0]).toMatchObject({ isFallback: true, provider: 'OPENAI' });
+    // Saying why: the fallback recommendation names the provider and what was wrong with its answer.
+    expect(saved[0]?.description).toMatch(/^The answer of OpenAI could not be used: .+/);
+    expect(saved.length).toBeGreaterThan(1);
     expect(saved.slice(1).every((recommendation) => recommendation.provider === 'LOCAL')).toBe(true);
   });
 
@@ -152,8 +161,11 @@ describe('analyzeIncident', () => {
     const id = await createIncident(t, OOM);
     const done = await waitForRun(t, (await analyze(t, id)).id, finished);
     expect(done.status).toBe('SUCCEEDED');
+    expect(done.result).toMatchObject({ fallback: true });
     const saved = await recommendations(id);
-    expect(saved[0]?.isFallback).toBe(true);
+    expect(saved[0]).toMatchObject({ isFallback: true, provider: 'OPENAI' });
+    expect(saved[0]?.description).toMatch(/^OpenAI failed: /);
+    expect(saved.slice(1).every((recommendation) => recommendation.provider === 'LOCAL' && !recommendation.isFallback)).toBe(true);
     expect(JSON.stringify([done, saved])).not.toContain(KEY);
   });
 

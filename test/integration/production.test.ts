@@ -12,14 +12,29 @@ afterAll(async () => {
 
 describe('in production', () => {
   it('serves no GraphiQL page', async () => {
-    const response = await t.app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
-    expect(await response.text()).not.toContain('<title>Agora</title>');
+    // The request that gets GraphiQL in development (test/e2e/main.test.ts: 200 and "<title>Agora</title>").
+    const page = await t.app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(406);
+    expect(await page.text()).toBe('');
+    // What a browser really sends: refused before anything is rendered, as a cross-site GET.
+    const browser = await t.app.yoga.fetch('http://yoga/graphql', {
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
+    expect(browser.status).toBe(403);
+    expect(browser.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await browser.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'BAD_USER_INPUT' } }] });
   });
 
   it('refuses introspection, even with a token', async () => {
     const response = await t.graphql('{ __schema { queryType { name } } }');
+    expect(response.status).toBe(200);
     expect(response.data?.__schema).toBeUndefined();
-    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.data).toBeUndefined();
+    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/introspection has been disabled/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(response.errors?.every((error) => error.extensions?.code === 'BAD_USER_INPUT')).toBe(true);
+    const anonymous = await t.graphql('{ __schema { queryType { name } } }', { token: null });
+    expect(anonymous.data).toBeUndefined();
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses abusive documents without revealing the limits or suggesting fields', async () => {
@@ -27,8 +42,14 @@ describe('in production', () => {
     const response = await t.graphql(`{ ${aliases} }`);
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).not.toMatch(/30|40/);
+    const tooManyTokens = await t.graphql(`{ me { ${'email '.repeat(3000)} } }`);
+    expect(tooManyTokens.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tooManyTokens.errors?.[0]?.message).not.toMatch(/2000|3000/);
     const typo = await t.graphql('{ me { emial } }');
+    expect(typo.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(typo.errors?.[0]?.message).toBeTruthy();
     expect(typo.errors?.[0]?.message).not.toContain('Did you mean');
+    expect(typo.errors?.[0]?.message).not.toContain('email');
   });
 
   it('still answers ordinary operations', async () => {

@@ -1,6 +1,6 @@
 import { createPubSub } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import type { AnalysisEventMessage, PubSub, PubSubChannels } from '../../../src/graphql/pubsub.ts';
+import type { AnalysisEventMessage, PubSub, PubSubChannels } from '../../../src/events/pubsub.ts';
 import { RunFeeds } from '../../../src/modules/analysis/run-feeds.ts';
 
 const event = (runId: string, seq: number): AnalysisEventMessage => ({
