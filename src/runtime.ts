@@ -9,10 +9,13 @@ import type { Logger } from './logger.ts';
 import { runExecutors } from './jobs/executors.ts';
 import { createRunWorker } from './jobs/run-worker.ts';
 import { TokenCache } from './modules/auth/token-cache.ts';
+import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
+
+const RESERVATION_SWEEP_MS = 60_000;
 
 export interface Runtime {
   app: App;
@@ -52,11 +55,17 @@ export async function startRuntime(options: {
     await queue.work(worker.run, worker.dead);
   }
   await new TemplatesService(options.orm.em.fork()).seedBuiltIns();
+  // Budget reservations of calls whose process died are released once they expire (any replica may do it).
+  const sweeper = setInterval(() => {
+    new BudgetLedger(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'budget reservation sweep failed'));
+  }, RESERVATION_SWEEP_MS);
+  sweeper.unref();
   const app = buildApp(deps);
   return {
     app,
     deps,
     async stop() {
+      clearInterval(sweeper);
       await Promise.all(listeners.map((stop) => stop()));
       await queue.stop();
       await app.stop();

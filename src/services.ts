@@ -7,6 +7,8 @@ import type { JobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
+import { BudgetsService } from './modules/budgets/budgets.service.ts';
 import type { TokenCache } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
@@ -50,6 +52,7 @@ export interface Services {
   templates: TemplatesService;
   exports: ExportService;
   github: GitHubService;
+  budgets: BudgetsService;
 }
 
 export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache'>): Services {
@@ -67,6 +70,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
       return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
     },
     projectLlm: (actor, projectId) => projects.llmOf(actor, projectId),
+    budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
   });
   return {
     auth: new AuthService(em, {
@@ -83,5 +87,6 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     templates: new TemplatesService(em),
     exports: new ExportService(em, projects, usage),
     github: new GitHubService(keys, deps.config.githubGraphqlUrl),
+    budgets: new BudgetsService(em, async (actor, projectId) => void (await projects.get(actor, projectId)), { cache: deps.routingCache, pubsub: deps.pubsub }),
   };
 }

@@ -21,6 +21,7 @@ export type PubSubChannels = {
   'analysis:cancel': [runId: string, request: { runId: string }];
   'auth:revoked': [revocation: { tokenHash: string }];
   'routing:changed': [change: RoutingChange];
+  'budget:event': [event: { budgetId: string; kind: 'WARNING' | 'EXCEEDED'; at: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubChannels>>;

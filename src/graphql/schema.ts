@@ -11,6 +11,7 @@ import '../modules/templates/templates.schema.ts';
 import '../modules/projects/projects.schema.ts';
 import '../modules/export/export.schema.ts';
 import '../modules/github/github.schema.ts';
+import '../modules/budgets/budgets.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

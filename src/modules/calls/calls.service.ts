@@ -7,6 +7,8 @@ import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.t
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { UsageWriter } from '../usage/usage.writer.ts';
+import type { BudgetLedger, Reservation } from '../budgets/budgets.ledger.ts';
+import { callBound } from './call-bound.ts';
 import { toAppError } from './call-errors.ts';
 import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
 import { type CallResult, type CallStreamEvent, parsedAnswer, parsedToolCalls } from './call-result.ts';
@@ -27,6 +29,8 @@ export interface ProviderTestResult {
 export interface CallsDeps extends RouterDeps {
   /** The call path only writes usage. */
   usage: UsageWriter;
+  /** Budgets: reservations before a call, settled with its usage row. Absent: no budgets are enforced. */
+  budgets?: BudgetLedger;
   limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 }
@@ -47,6 +51,12 @@ interface Outcome {
   errorClass: string | null;
 }
 
+/** What the admit stage lets go out: the driver request and what it holds under budgets. */
+interface Admitted {
+  request: GenerateRequest;
+  reservation: Reservation | null;
+}
+
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
 const DEFAULT_STREAM_IDLE_MS = 60_000;
 const NO_USAGE: TokenUsage = { inputTokens: null, outputTokens: null };
@@ -54,11 +64,12 @@ const NO_USAGE: TokenUsage = { inputTokens: null, outputTokens: null };
 /**
  * The one path of a paid call, in explicit stages:
  * 1. route   (`prepare`, CallRouter): configuration, model, key, project, prices; decided once;
- * 2. admit   (`admit`): what this route's driver can do, the local provider's refusal; budgets,
- *            rate limits and idempotency belong here;
+ * 2. admit   (`admit`): what this route's driver can do, the local provider's refusal, and the
+ *            call's largest possible cost reserved under its budgets (rate limits belong here too);
  * 3. execute (`generate`/`stream`): the driver with our retries, an idle watchdog for streams, the
  *            caller's abort forwarded upstream;
- * 4. account (`account`): exactly one usage row per call, whatever the outcome.
+ * 4. account (`account`): exactly one usage row per call, whatever the outcome, settling the budget
+ *            reservation in the same statement.
  * `call`/`callStream` run all four; analyses prepare a route once and pass it to `stream`.
  */
 export class CallsService {
@@ -97,7 +108,8 @@ export class CallsService {
   }
 
   async generate(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): Promise<CallResult> {
-    const driverRequest = this.admit(route, request);
+    const admitted = await this.admit(actor, route, request);
+    const driverRequest = admitted.request;
     const started = performance.now();
     let attempts = 0;
     try {
@@ -109,17 +121,18 @@ export class CallsService {
         { ...DEFAULT_RETRY, ...this.deps.retry, signal },
       );
       const result = resultOf(route, driverRequest, answer, started);
-      await this.account(actor, route, result, { status: 'SUCCEEDED', streamed: false, attempts, errorClass: null });
+      await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed: false, attempts, errorClass: null });
       return result;
     } catch (error) {
-      await this.accountFailure(actor, route, driverRequest, started, error, false, attempts);
+      await this.accountFailure(actor, route, admitted, started, error, false, attempts);
       throw toAppError(route.kind, error);
     }
   }
 
   /** Streams text deltas, then one final event with the result. Stopping early aborts the provider call. */
   async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
-    const driverRequest = this.admit(route, request);
+    const admitted = await this.admit(actor, route, request);
+    const driverRequest = admitted.request;
     const upstream = new AbortController();
     const forward = () => upstream.abort(signal.reason);
     if (signal.aborted) forward();
@@ -158,7 +171,7 @@ export class CallsService {
         } else if (part.type === 'finish') {
           const result = resultOf(route, driverRequest, { ...part, model: part.model || route.model, text }, started);
           accounted = true;
-          await this.account(actor, route, result, { status: 'SUCCEEDED', streamed: true, attempts, errorClass: null });
+          await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed: true, attempts, errorClass: null });
           yield { done: true, result };
           return;
         }
@@ -174,7 +187,7 @@ export class CallsService {
             message: `${providerName(route.kind)} stopped sending for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
           })
         : caught;
-      await this.accountFailure(actor, route, driverRequest, started, error, true, attempts);
+      await this.accountFailure(actor, route, admitted, started, error, true, attempts);
       throw toAppError(route.kind, error);
     } finally {
       clearTimeout(idleTimer);
@@ -183,7 +196,7 @@ export class CallsService {
         // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
         upstream.abort();
         const result = resultOf(route, driverRequest, { text, model: route.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started);
-        await this.account(actor, route, result, { status: 'CANCELLED', streamed: true, attempts, errorClass: 'ABORTED' });
+        await this.account(actor, route, admitted, result, { status: 'CANCELLED', streamed: true, attempts, errorClass: 'ABORTED' });
       }
     }
   }
@@ -204,10 +217,18 @@ export class CallsService {
   }
 
   /**
-   * Stage 2: whether this route may serve this request, before anything goes upstream; the driver
-   * request with the configuration's defaults filled in.
+   * Stage 2: whether this route may serve this request, before anything goes upstream: what the driver
+   * can do, then the call's largest possible cost reserved under every budget that applies. Returns the
+   * driver request with the configuration's defaults filled in, and the reservation to settle.
    */
-  private admit(route: Route, request: CallRequest): GenerateRequest {
+  private async admit(actor: Actor, route: Route, request: CallRequest): Promise<Admitted> {
+    const driverRequest = this.capable(route, request);
+    const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, callBound(route, driverRequest)) : null;
+    return { request: driverRequest, reservation };
+  }
+
+  /** What the route's driver can map; the local provider answers no prompt. */
+  private capable(route: Route, request: CallRequest): GenerateRequest {
     if (route.kind === 'LOCAL') {
       throw badInput(
         'The local provider is rule-based and answers no free-form prompt: name another provider, or ask an admin to activate one.',
@@ -238,9 +259,10 @@ export class CallsService {
     };
   }
 
-  /** Stage 4: the call's one usage row. */
-  private account(actor: Actor, route: Route, result: CallResult, outcome: Outcome): Promise<void> {
-    return this.deps.usage.record({
+  /** Stage 4: the call's one usage row, and in the same statement its budget reservation settled. */
+  private async account(actor: Actor, route: Route, admitted: Admitted, result: CallResult, outcome: Outcome): Promise<void> {
+    const { reservation } = admitted;
+    const settled = await this.deps.usage.record({
       userId: actor.id,
       projectId: route.projectId,
       provider: route.kind,
@@ -253,13 +275,15 @@ export class CallsService {
       errorClass: outcome.errorClass,
       streamed: outcome.streamed,
       attempts: Math.max(outcome.attempts, 1),
+      settlement: reservation && this.deps.budgets ? this.deps.budgets.settlement(reservation, result.cost, outcome.status) : null,
     });
+    if (settled.length && this.deps.budgets) await this.deps.budgets.warnCrossings(settled);
   }
 
-  private accountFailure(actor: Actor, route: Route, request: GenerateRequest, started: number, error: unknown, streamed: boolean, attempts: number): Promise<void> {
+  private accountFailure(actor: Actor, route: Route, admitted: Admitted, started: number, error: unknown, streamed: boolean, attempts: number): Promise<void> {
     const aborted = error instanceof ProviderCallError && error.code === 'ABORTED';
-    const result = resultOf(route, request, { text: '', model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started);
-    return this.account(actor, route, result, {
+    const result = resultOf(route, admitted.request, { text: '', model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started);
+    return this.account(actor, route, admitted, result, {
       status: aborted ? 'CANCELLED' : 'FAILED',
       streamed,
       attempts,

@@ -77,7 +77,9 @@ async function analyzeIncident(context: RunContext, calls: CallsService): Promis
   } catch (error) {
     if (context.signal.aborted) throw new RunCancelled('The run was cancelled.');
     if (!(error instanceof AppError)) throw error;
-    return finishWith(context, withFallback(kind, `${providerName(kind)} failed: ${error.message}`, fromRules(local)), kind, model);
+    const reason = error.code === 'BUDGET_EXCEEDED' ? `The call to ${providerName(kind)} was refused: ${error.message}` : `${providerName(kind)} failed: ${error.message}`;
+    await context.step('fallback', `${reason} The local rules answer instead.`, 0.82);
+    return finishWith(context, withFallback(kind, reason, fromRules(local)), kind, model);
   }
 
   await context.step('parsing', 'Reading the recommendations', 0.85);

@@ -20,8 +20,18 @@ export interface CachedUserKey {
   lastUsedAt: number | null;
 }
 
+/** A budget as admission looks it up: which calls it applies to (see modules/budgets). */
+export interface BudgetTarget {
+  id: string;
+  scope: 'GLOBAL' | 'USER' | 'PROJECT';
+  userId: string | null;
+  projectId: string | null;
+  allowUnpriced: boolean;
+  name: string;
+}
+
 /** Which part of the routing data changed; travels between replicas on the `routing:changed` channel. */
-export type RoutingChange = { kind: 'providers' } | { kind: 'user-keys'; userId: string };
+export type RoutingChange = { kind: 'providers' } | { kind: 'user-keys'; userId: string } | { kind: 'budgets' };
 
 interface Snapshot<T> {
   value: T;
@@ -40,6 +50,7 @@ interface Snapshot<T> {
 export class RoutingCache {
   private generation = 0;
   private providers: Snapshot<RoutingConfiguration[]> | null = null;
+  private budgets: Snapshot<BudgetTarget[]> | null = null;
   private readonly openedKeys = new WeakMap<RoutingConfiguration, string>();
   private readonly userKeys = new Map<string, Snapshot<CachedUserKey>>();
   private readonly publish: (change: RoutingChange) => void;
@@ -60,6 +71,16 @@ export class RoutingCache {
     const generation = this.generation;
     const value = await load();
     if (generation === this.generation) this.providers = { value, cachedAt: now };
+    return value;
+  }
+
+  /** Every budget's target: a call under no budget then costs no lookup at all. Same TTL as configurations. */
+  async budgetTargets(load: () => Promise<BudgetTarget[]>, now = Date.now()): Promise<BudgetTarget[]> {
+    const cached = this.budgets;
+    if (cached && now - cached.cachedAt < this.providerTtlMs) return cached.value;
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) this.budgets = { value, cachedAt: now };
     return value;
   }
 
@@ -102,6 +123,10 @@ export class RoutingCache {
       this.providers = null;
       return;
     }
+    if (change.kind === 'budgets') {
+      this.budgets = null;
+      return;
+    }
     const prefix = `${change.userId}:`;
     for (const id of this.userKeys.keys()) if (id.startsWith(prefix)) this.userKeys.delete(id);
   }
@@ -110,6 +135,7 @@ export class RoutingCache {
   clear(): void {
     this.generation += 1;
     this.providers = null;
+    this.budgets = null;
     this.userKeys.clear();
   }
 }

@@ -25,8 +25,8 @@ export class UsageService {
     this.reader = new UsageReader(em);
   }
 
-  record(entry: UsageEntry): Promise<void> {
-    return this.writer.record(entry);
+  async record(entry: UsageEntry): Promise<void> {
+    await this.writer.record(entry);
   }
 
   summariesForProjects(projectIds: readonly string[]): Promise<UsageSummary[]> {

@@ -17,7 +17,33 @@ export interface UsageEntry {
   attempts: number;
   /** When the call happened; now by default. */
   at?: Date;
+  /** The budget reservation the call made (budgets.ledger.ts), settled by the same statement. */
+  settlement?: Settlement | null;
 }
+
+/** What a call settles under its budgets: its reservation, released, and its charge, added to spent. */
+export interface Settlement {
+  reservationId: string;
+  budgetIds: readonly string[];
+  /** What was reserved (USD, 8 decimals). */
+  reserved: string;
+  /** What the call costs its budgets (see budgets.ledger.ts for calls whose cost is unknown). */
+  charge: string;
+}
+
+/** A budget as its settlement left it, for crossing warnings. */
+export interface SettledBudget {
+  id: string;
+  spent: string;
+  limit_amount: string;
+  warn_at: number | null;
+  warned_at: Date | null;
+  period_start: Date;
+}
+
+/** The start of a budget's current period, in SQL, at the timestamp `at` (named once: a placeholder may be used); TOTAL: the epoch. */
+export const PERIOD_START_SQL = (period: string, at: string) =>
+  `coalesce(date_trunc(case ${period} when 'DAY' then 'day' when 'MONTH' then 'month' end, ${at}, 'UTC'), timestamptz 'epoch')`;
 
 /** Adds a new call's sums to a rollup bucket (`d`, the row in place; `excluded`, the call). */
 const ADD_BUCKET = `calls = d.calls + 1,
@@ -39,8 +65,43 @@ export class UsageWriter {
    * model; daily for everyone per provider and model): one statement, so all of it happens or none, in a
    * single round trip. The rollups add the row as stored (cost rounded to the column's scale).
    */
-  async record(entry: UsageEntry): Promise<void> {
-    await this.em.execute(
+  async record(entry: UsageEntry): Promise<SettledBudget[]> {
+    const at = (entry.at ?? new Date()).toISOString();
+    const settlement = entry.settlement ?? null;
+    const values: unknown[] = [
+      randomUUID(),
+      at,
+      entry.userId,
+      entry.projectId,
+      entry.provider,
+      entry.model.slice(0, 200),
+      entry.inputTokens,
+      entry.outputTokens,
+      entry.cost,
+      entry.latencyMs,
+      entry.status,
+      entry.errorClass?.slice(0, 40) ?? null,
+      entry.streamed,
+      entry.attempts,
+    ];
+    // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
+    // and the budgets' spend commit together or not at all. A reservation the sweeper already released
+    // (its process was presumed dead) releases nothing again, but the charge still counts.
+    const settle = settlement
+      ? `,
+       released as (delete from specs.budget_reservations where id = ? returning amount),
+       settled as (
+         update specs.budgets b set
+           spent = (case when b.period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')} then b.spent else 0 end) + ?::numeric,
+           period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')},
+           reserved = greatest(b.reserved - coalesce((select amount from released), 0), 0),
+           updated_at = now()
+         where b.id = any(?::uuid[])
+         returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
+       )`
+      : '';
+    if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
+    const rows = await this.em.execute<SettledBudget[]>(
       `with r as (
          insert into specs.usage_records
            (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
@@ -60,27 +121,16 @@ export class UsageWriter {
          select (r.created_at at time zone 'UTC')::date, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
          from r
          on conflict (day, provider, model) do update set ${ADD_BUCKET}
-       )
-       insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-       select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-       from r
-       on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}`,
-      [
-        randomUUID(),
-        (entry.at ?? new Date()).toISOString(),
-        entry.userId,
-        entry.projectId,
-        entry.provider,
-        entry.model.slice(0, 200),
-        entry.inputTokens,
-        entry.outputTokens,
-        entry.cost,
-        entry.latencyMs,
-        entry.status,
-        entry.errorClass?.slice(0, 40) ?? null,
-        entry.streamed,
-        entry.attempts,
-      ],
+       ),
+       daily as (
+         insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r
+         on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
+       )${settle}
+       ${settlement ? 'select * from settled' : 'select 1 as id where false'}`,
+      values,
     );
+    return rows;
   }
 }

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { computeCost } from '../../src/llm/catalogue.ts';
+import { formatDecimal, parseDecimal } from '../../src/llm/decimal.ts';
+import { BudgetLedger, RESERVATION_TTL_MS } from '../../src/modules/budgets/budgets.ledger.ts';
+import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
+import { analyze, createIncident, finished, readRun, waitForRun } from '../support/analysis.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
+
+let t: TestApp;
+let fakes: FakeLlmServers;
+let member: { id: string; token: string };
+let other: { id: string; token: string };
+
+beforeAll(async () => {
+  fakes = await startFakeLlmServers();
+  t = await createTestApp();
+  member = await t.createUser('budget-member@example.com');
+  other = await t.createUser('budget-other@example.com');
+  const created = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
+    variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true } },
+  });
+  expect(created.errors).toBeUndefined();
+});
+afterAll(async () => {
+  await Promise.all([t.close(), fakes.close()]);
+});
+beforeEach(async () => {
+  fakes.reset();
+  await t.db.sql('delete from specs.budgets');
+  await t.db.sql('delete from specs.budget_reservations');
+  await t.db.sql('delete from specs.usage_records');
+});
+
+const BUDGET = 'id scope period limit spent reserved remaining warnAt periodStart user { id } project { id }';
+type BudgetView = { id: string; scope: string; limit: string; spent: string; reserved: string; remaining: string; periodStart: string | null };
+
+async function setBudget(input: Record<string, unknown>, token = t.adminToken) {
+  return t.graphql<{ setBudget: BudgetView }>(`mutation($input: SetBudgetInput!) { setBudget(input: $input) { ${BUDGET} } }`, { variables: { input }, token });
+}
+
+function callLlm(input: Record<string, unknown>, token = member.token, app: TestApp = t) {
+  return app.graphql<{ callLlm: { cost: string | null } }>('mutation($input: CallLlmInput!) { callLlm(input: $input) { cost } }', { variables: { input }, token });
+}
+
+const usageCost = async () =>
+  (await t.db.sql<{ calls: string; cost: string | null }>(`select count(*)::text as calls, sum(cost)::text as cost from specs.usage_records where status = 'SUCCEEDED'`))[0]!;
+const budgetRow = async (id: string) => (await t.db.sql<{ spent: string; reserved: string }>('select spent::text, reserved::text from specs.budgets where id = $1', [id]))[0]!;
+
+/** The reservation of one `{ prompt: 'hi', maxTokens: 10 }` call to gpt-4o-mini: 2 bytes + the template allowance. */
+const RESERVED = computeCost('OPENAI', 'gpt-4o-mini', { inputTokens: 2 + 64 + 16, outputTokens: 10 })!;
+const ACTUAL = computeCost('OPENAI', 'gpt-4o-mini', { inputTokens: 12, outputTokens: 7 })!;
+const times = (amount: string, factor: number) => formatDecimal(parseDecimal(amount, 8) * BigInt(factor), 8);
+
+describe('budget permissions', () => {
+  it('lets admins set any budget and members only PROJECT budgets on their own projects', async () => {
+    const own = await t.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "Mine" }) { id } }', { token: member.token });
+    const theirs = await t.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "Theirs" }) { id } }', { token: other.token });
+    const projectBudget = await setBudget({ scope: 'PROJECT', projectId: own.data!.createProject.id, period: 'MONTH', limit: '10.00' }, member.token);
+    expect(projectBudget.errors).toBeUndefined();
+    expect(projectBudget.data?.setBudget).toMatchObject({ scope: 'PROJECT', limit: '10.00000000', spent: '0.00000000', reserved: '0.00000000', remaining: '10.00000000' });
+    expect((await setBudget({ scope: 'PROJECT', projectId: theirs.data!.createProject.id, period: 'MONTH', limit: '1' }, member.token)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '1' }, member.token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await setBudget({ scope: 'GLOBAL', period: 'DAY', limit: '1' }, member.token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '2.5', warnAt: 0.8 })).errors).toBeUndefined();
+    expect((await setBudget({ scope: 'USER', userId: other.id, period: 'DAY', limit: '2.5' })).errors).toBeUndefined();
+    // Replacing keeps one budget per scope, target and period.
+    expect((await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '3' })).data?.setBudget.limit).toBe('3.00000000');
+    const seen = await t.graphql<{ budgets: BudgetView[] }>(`{ budgets { ${BUDGET} } }`, { token: member.token });
+    expect(seen.data?.budgets.map((budget) => `${budget.scope} ${budget.limit}`).sort()).toEqual(['PROJECT 10.00000000', 'USER 3.00000000']);
+    expect((await t.graphql<{ budgets: BudgetView[] }>(`{ budgets { id } }`)).data?.budgets).toHaveLength(3);
+    expect((await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '-1' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '1', warnAt: 1.5 })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('budgets in the call path', () => {
+  it('refuses a call that could go over with BUDGET_EXCEEDED, before any upstream request and without a usage row', async () => {
+    await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: times(RESERVED, 1) });
+    const refused = await callLlm({ prompt: 'hi', maxTokens: 11 });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+    expect(refused.errors?.[0]?.message).toMatch(/would go over its limit/);
+    expect(fakes.openai.requests).toHaveLength(0);
+    expect((await usageCost()).calls).toBe('0');
+    // Another user is not under this budget.
+    expect((await callLlm({ prompt: 'hi', maxTokens: 11 }, other.token)).errors).toBeUndefined();
+  });
+
+  it('never settles past the limit under 50 concurrent calls over two replicas, and the numbers add up exactly', async () => {
+    const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: times(RESERVED, 5) })).data!.setBudget;
+    fakes.openai.script({ delayMs: 30 });
+    const second = await createTestApp({}, { database: t.db });
+    try {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, index) => callLlm({ prompt: 'hi', maxTokens: 10 }, member.token, index % 2 ? second : t)));
+      const ok = results.filter((result) => !result.errors);
+      const refused = results.filter((result) => result.errors);
+      for (const result of refused) expect(result.errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+      expect(ok.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(fakes.openai.requests).toHaveLength(ok.length);
+      const usage = await usageCost();
+      expect(Number(usage.calls)).toBe(ok.length);
+      const row = await budgetRow(budget.id);
+      expect(row.reserved).toBe('0.00000000');
+      expect(row.spent).toBe(times(ACTUAL, ok.length));
+      expect(parseDecimal(row.spent, 8)).toBe(parseDecimal(usage.cost!, 8));
+      expect(parseDecimal(row.spent, 8) <= parseDecimal(budget.limit, 8)).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('charges the whole reservation when the provider reports no usage, and refuses unpriced models unless the budget allows them', async () => {
+    const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'TOTAL', limit: '1' })).data!.setBudget;
+    fakes.openai.script({ usage: null });
+    expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors).toBeUndefined();
+    expect((await budgetRow(budget.id)).spent).toBe(RESERVED);
+    const unpriced = await callLlm({ prompt: 'hi', model: 'gpt-from-next-week', maxTokens: 10 });
+    expect(unpriced.errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+    expect(unpriced.errors?.[0]?.message).toMatch(/cannot be bounded: the catalogue has no price/);
+    await setBudget({ scope: 'USER', userId: member.id, period: 'TOTAL', limit: '1', allowUnpriced: true });
+    expect((await callLlm({ prompt: 'hi', model: 'gpt-from-next-week', maxTokens: 10 })).errors).toBeUndefined();
+  });
+
+  it('degrades an analysis refused by a budget to the local rules, with an event saying why', async () => {
+    await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '0.00000001' });
+    const incidentId = await createIncident(t, { title: 'api pods OOMKilled', description: 'Memory climbs until the pods are killed.', severity: 'HIGH' }, member.token);
+    const done = await waitForRun(t, (await analyze(t, incidentId, { token: member.token })).id, finished, 20_000);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.events.find((event) => event.stage === 'fallback')?.message).toMatch(/refused: The budget .* would go over its limit/);
+    expect(fakes.openai.requests).toHaveLength(0);
+    const recommendations = await t.db.sql<{ is_fallback: boolean; provider: string }>('select is_fallback, provider from specs.recommendations where incident_id = $1 order by position', [incidentId]);
+    expect(recommendations[0]).toMatchObject({ is_fallback: true });
+    expect(recommendations.slice(1).every((row) => row.provider === 'LOCAL')).toBe(true);
+    expect((await readRun(t, done.id, member.token)).status).toBe('SUCCEEDED');
+  });
+});
+
+describe('the ledger', () => {
+  it('releases the reservation of a call whose process died, once it expires', async () => {
+    const budget = (await setBudget({ scope: 'GLOBAL', period: 'TOTAL', limit: '1' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork());
+    const reservation = await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, { maxCost: '0.25000000', unbounded: null });
+    expect(reservation).not.toBeNull();
+    expect((await budgetRow(budget.id)).reserved).toBe('0.25000000');
+    expect(await ledger.sweep(new Date())).toBe(0);
+    expect(await ledger.sweep(new Date(Date.now() + RESERVATION_TTL_MS + 1000))).toBe(1);
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
+  });
+
+  it('starts a DAY budget afresh at UTC midnight', async () => {
+    const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '1' })).data!.setBudget;
+    const beforeMidnight = new Date('2026-03-01T23:59:30Z');
+    const ledger = (now: Date) => new BudgetLedger(t.db.orm.em.fork(), { now: () => now });
+    const actor = { id: member.id, role: 'MEMBER' as const };
+    const first = (await ledger(beforeMidnight).reserve(actor, null, { maxCost: '0.90000000', unbounded: null }))!;
+    await new UsageWriter(t.db.orm.em.fork()).record({
+      userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.80000000',
+      latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, at: beforeMidnight,
+      settlement: { reservationId: first.id, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
+    });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.80000000', reserved: '0.00000000' });
+    await expect(ledger(new Date('2026-03-01T23:59:50Z')).reserve(actor, null, { maxCost: '0.30000000', unbounded: null })).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+    const next = await ledger(new Date('2026-03-02T00:00:01Z')).reserve(actor, null, { maxCost: '0.30000000', unbounded: null });
+    expect(next).not.toBeNull();
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.30000000' });
+  });
+});
