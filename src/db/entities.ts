@@ -15,6 +15,7 @@ import { SpecificationSchema } from '../modules/projects/specification.entity.ts
 import { CodeFileSchema } from '../modules/projects/code-file.entity.ts';
 import { TemplateSchema } from '../modules/templates/template.entity.ts';
 import { BudgetReservationSchema, BudgetSchema } from '../modules/budgets/budget.entity.ts';
+import { IdempotencyKeySchema } from '../modules/idempotency/idempotency-key.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
 export const entities = [
@@ -36,4 +37,5 @@ export const entities = [
   TemplateSchema,
   BudgetSchema,
   BudgetReservationSchema,
+  IdempotencyKeySchema,
 ];
