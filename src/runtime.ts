@@ -10,6 +10,7 @@ import { runExecutors } from './jobs/executors.ts';
 import { createRunWorker } from './jobs/run-worker.ts';
 import { TokenCache } from './modules/auth/token-cache.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
+import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
@@ -55,9 +56,11 @@ export async function startRuntime(options: {
     await queue.work(worker.run, worker.dead);
   }
   await new TemplatesService(options.orm.em.fork()).seedBuiltIns();
-  // Budget reservations of calls whose process died are released once they expire (any replica may do it).
+  // Budget reservations of calls whose process died are released once they expire, and idempotency keys
+  // past their 24 hours are forgotten (any replica may do it).
   const sweeper = setInterval(() => {
     new BudgetLedger(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'budget reservation sweep failed'));
+    new IdempotencyService(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed'));
   }, RESERVATION_SWEEP_MS);
   sweeper.unref();
   const app = buildApp(deps);

@@ -9,6 +9,7 @@ import { AnalysisService } from './modules/analysis/analysis.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { BudgetsService } from './modules/budgets/budgets.service.ts';
+import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import type { TokenCache } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
@@ -71,6 +72,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     },
     projectLlm: (actor, projectId) => projects.llmOf(actor, projectId),
     budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
+    idempotency: new IdempotencyService(em),
   });
   return {
     auth: new AuthService(em, {

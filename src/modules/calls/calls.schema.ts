@@ -54,6 +54,9 @@ const CallLlmInput = builder.inputType('CallLlmInput', {
     maxTokens: t.int(),
     temperature: t.float(),
     projectId: t.id(),
+    idempotencyKey: t.string({
+      description: 'Repeating a call with the same key within 24 hours returns the first result again: no second upstream call, no second usage row. The same key with another input: CONFLICT.',
+    }),
   }),
 });
 

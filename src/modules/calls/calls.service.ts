@@ -8,6 +8,7 @@ import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall 
 import type { Actor } from '../auth/actor.ts';
 import type { UsageWriter } from '../usage/usage.writer.ts';
 import type { BudgetLedger, Reservation } from '../budgets/budgets.ledger.ts';
+import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
 import { callBound } from './call-bound.ts';
 import { toAppError } from './call-errors.ts';
 import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
@@ -16,8 +17,10 @@ import { CallRouter, type Route, type RouterDeps, type RouteTarget } from './cal
 
 export type { CallResult, CallStreamEvent } from './call-result.ts';
 
-/** A call as callers give it: its content and where it should go. */
-export interface CallInput extends CallRequestInput, Omit<RouteTarget, 'configuration'> {}
+/** A call as callers give it: its content, where it should go, and optionally its idempotency key. */
+export interface CallInput extends CallRequestInput, Omit<RouteTarget, 'configuration'> {
+  idempotencyKey?: string | null;
+}
 
 export interface ProviderTestResult {
   ok: boolean;
@@ -31,6 +34,8 @@ export interface CallsDeps extends RouterDeps {
   usage: UsageWriter;
   /** Budgets: reservations before a call, settled with its usage row. Absent: no budgets are enforced. */
   budgets?: BudgetLedger;
+  /** Idempotency keys: absent, a call's idempotencyKey is refused. */
+  idempotency?: IdempotencyService;
   limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 }
@@ -95,16 +100,56 @@ export class CallsService {
     return this.router.isAvailable(actor, kind);
   }
 
-  /** callLlm: content checked, routed, then generated. */
+  /** callLlm: content checked, routed, then generated; with an idempotency key, at most once per key. */
   async call(actor: Actor, input: CallInput, signal: AbortSignal): Promise<CallResult> {
     const request = this.request(input);
-    return this.generate(actor, await this.prepare(actor, input), request, signal);
+    const key = this.idempotencyOf(input);
+    if (!key) return this.generate(actor, await this.prepare(actor, input), request, signal);
+    const claim = await key.service.claim<CallResult>(actor, key.key, key.hash, signal);
+    if (claim.kind === 'done') return claim.result;
+    try {
+      const result = await this.generate(actor, await this.prepare(actor, input), request, signal);
+      await key.service.store(actor, key.key, result);
+      return result;
+    } catch (error) {
+      await key.service.release(actor, key.key);
+      throw error;
+    }
   }
 
-  /** llmStream: content checked, routed, then streamed. */
+  /** llmStream: content checked, routed, then streamed; a repeated idempotency key gets the stored result as one event. */
   async *callStream(actor: Actor, input: CallInput, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
     const request = this.request(input);
-    yield* this.stream(actor, await this.prepare(actor, input), request, signal);
+    const key = this.idempotencyOf(input);
+    if (!key) {
+      yield* this.stream(actor, await this.prepare(actor, input), request, signal);
+      return;
+    }
+    const claim = await key.service.claim<CallResult>(actor, key.key, key.hash, signal);
+    if (claim.kind === 'done') {
+      yield { done: true, result: claim.result };
+      return;
+    }
+    let stored = false;
+    try {
+      for await (const event of this.stream(actor, await this.prepare(actor, input), request, signal)) {
+        if (event.done) {
+          await key.service.store(actor, key.key, event.result);
+          stored = true;
+        }
+        yield event;
+      }
+    } finally {
+      if (!stored) await key.service.release(actor, key.key);
+    }
+  }
+
+  private idempotencyOf(input: CallInput): { service: IdempotencyService; key: string; hash: string } | null {
+    const key = input.idempotencyKey;
+    if (key === null || key === undefined) return null;
+    if (!this.deps.idempotency) throw badInput('idempotencyKey is not available here.', { field: 'idempotencyKey' });
+    const { idempotencyKey: _key, ...call } = input;
+    return { service: this.deps.idempotency, key, hash: requestHash(call) };
   }
 
   async generate(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): Promise<CallResult> {
