@@ -166,3 +166,58 @@ describe('the ledger', () => {
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.30000000' });
   });
 });
+
+describe('budgetEvents', () => {
+  /** Opens the subscription for a user over SSE and returns a reader of its events. */
+  async function follow(token: string) {
+    const controller = new AbortController();
+    const response = await t.app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription { budgetEvents { kind spent limit at budget { id scope } } }' }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    return {
+      async next(): Promise<{ kind: string; spent: string; limit: string; budget: { id: string; scope: string } }> {
+        for (;;) {
+          const line = buffer.split('\n').find((candidate) => candidate.startsWith('data: {'));
+          if (line) {
+            buffer = buffer.slice(buffer.indexOf(line) + line.length);
+            return JSON.parse(line.slice(6)).data.budgetEvents;
+          }
+          const chunk = await reader.read();
+          if (chunk.done) throw new Error('the subscription ended');
+          buffer += chunk.value;
+        }
+      },
+      close: () => controller.abort(),
+    };
+  }
+
+  it('tells the users under a budget when it refuses a call (EXCEEDED) and when spend crosses warnAt (WARNING), once per period', async () => {
+    const limit = times(RESERVED, 3);
+    const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit, warnAt: 0.2 })).data!.setBudget;
+    const events = await follow(member.token);
+    const outsider = await follow(other.token);
+    try {
+      expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors).toBeUndefined();
+      expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors).toBeUndefined();
+      const warning = await events.next();
+      expect(warning).toMatchObject({ kind: 'WARNING', limit, budget: { id: budget.id, scope: 'USER' } });
+      expect(parseDecimal(warning.spent, 8) >= parseDecimal(limit, 8) * 2n / 10n).toBe(true);
+      const refused = await callLlm({ prompt: 'hi', maxTokens: 100000 });
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+      // The next event is the refusal: the second settled call did not warn again in the same period.
+      expect(await events.next()).toMatchObject({ kind: 'EXCEEDED', budget: { id: budget.id } });
+      // Someone under no such budget hears nothing of it: their first event is their own budget's.
+      await setBudget({ scope: 'USER', userId: other.id, period: 'DAY', limit: '0.00000001' });
+      expect((await callLlm({ prompt: 'hi', maxTokens: 10 }, other.token)).errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+      expect(await outsider.next()).toMatchObject({ kind: 'EXCEEDED', budget: { scope: 'USER' } });
+    } finally {
+      events.close();
+      outsider.close();
+    }
+  });
+});

@@ -84,14 +84,27 @@ export class BudgetsService {
     this.pubsub = options.pubsub ?? null;
   }
 
-  /** WARNING and EXCEEDED events of the budgets that apply to the actor, as they happen, on any replica. */
-  async *events(actor: Actor, signal: AbortSignal): AsyncGenerator<BudgetEvent> {
-    if (!this.pubsub) return;
+  /**
+   * WARNING and EXCEEDED events of the budgets that apply to the actor, as they happen, on any replica.
+   * Listening starts at the call (not at the first read), so no event published after it is missed.
+   */
+  events(actor: Actor, signal: AbortSignal): AsyncGenerator<BudgetEvent> {
+    if (!this.pubsub) return (async function* () {})();
     const messages = this.pubsub.subscribe('budget:event')[Symbol.asyncIterator]();
+    const first = messages.next();
+    return this.follow(actor, messages, first, signal);
+  }
+
+  private async *follow(
+    actor: Actor,
+    messages: AsyncIterator<{ budgetId: string; kind: 'WARNING' | 'EXCEEDED'; at: string }>,
+    first: Promise<IteratorResult<{ budgetId: string; kind: 'WARNING' | 'EXCEEDED'; at: string }>>,
+    signal: AbortSignal,
+  ): AsyncGenerator<BudgetEvent> {
     const stop = () => void messages.return?.();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      for (let next = await messages.next(); !next.done && !signal.aborted; next = await messages.next()) {
+      for (let next = await first; !next.done && !signal.aborted; next = await messages.next()) {
         const event = next.value;
         const budget = await this.get(actor, event.budgetId).catch(() => null);
         if (budget) yield { budget, kind: event.kind, spent: budget.spent, limit: budget.limit, at: new Date(event.at) };
