@@ -1,0 +1,67 @@
+// Figure: what spend control's admission stage adds to a call. Two members call `callLlm` in rotating
+// order, one connection, each call waiting for the previous one: one under a USER budget and a PROJECT
+// budget (its call names the project: every call reserves under both and settles in its usage statement),
+// the other under none (no SQL for budgets at all). Added latency: p50(budgeted) - p50(unbudgeted).
+import type { Bench } from '../support/bench.ts';
+import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
+
+const call = (projectId: string) =>
+  JSON.stringify({ query: 'mutation($p: ID) { callLlm(input: { prompt: "hi", maxTokens: 16, projectId: $p }) { text cost } }', variables: { p: projectId } });
+
+export async function budgetsFigure(bench: Bench): Promise<void> {
+  const { settings, gateway } = bench;
+  const budgeted = await bench.createUser('bench-budgeted@example.com');
+  const free = await bench.createUser('bench-unbudgeted@example.com');
+  const project = async (token: string) =>
+    (await bench.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "bench budgets" }) { id } }', {}, token)).createProject.id;
+  const budgetedProject = await project(budgeted.token);
+  const freeProject = await project(free.token);
+  await bench.graphql('mutation($input: SetBudgetInput!) { setBudget(input: $input) { id } }', {
+    input: { scope: 'USER', userId: budgeted.id, period: 'DAY', limit: '1000000.00' },
+  });
+  await bench.graphql('mutation($input: SetBudgetInput!) { setBudget(input: $input) { id } }', {
+    input: { scope: 'PROJECT', projectId: budgetedProject, period: 'MONTH', limit: '1000000.00' },
+  });
+  const send = (token: string, projectId: string) => async () => {
+    const response = await fetch(bench.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: call(projectId) });
+    const body = (await response.json()) as { data?: { callLlm?: { text: string } }; errors?: unknown };
+    if (!body.data?.callLlm) throw new Error(`callLlm failed: ${JSON.stringify(body.errors)}`);
+  };
+  const calls = { unbudgeted: send(free.token, freeProject), budgeted: send(budgeted.token, budgetedProject) };
+  type Name = keyof typeof calls;
+  const names = Object.keys(calls) as Name[];
+  for (let i = 0; i < 30; i += 1) for (const name of names) await calls[name]();
+
+  const times: Record<Name, number[]> = { unbudgeted: [], budgeted: [] };
+  const iterations = settings.quick ? 200 : 600;
+  const deadline = new Deadline(settings.quick ? 20 : 60);
+  const cpuBefore = await gateway.cpu();
+  await bench.profiled('budgets-latency-1-connection', async () => {
+    for (let i = 0; i < iterations && !deadline.passed; i += 1) {
+      for (const name of rotation(names, i)) {
+        const started = performance.now();
+        await calls[name]();
+        times[name].push(performance.now() - started);
+      }
+    }
+  });
+  const cpuPerPair = cpuMs(cpuBefore, await gateway.cpu()) / times.budgeted.length;
+  bench.fake.server.reset();
+  const p50 = { unbudgeted: median(times.unbudgeted), budgeted: median(times.budgeted) };
+  const added = p50.budgeted - p50.unbudgeted;
+  bench.report.add({
+    id: 'budgets.added-latency.c1',
+    name: 'callLlm under a USER and a PROJECT budget, added latency over the same call under none, p50, 1 connection',
+    measured: added,
+    unit: 'ms',
+    value: `${fmt(added)} ms (budgeted ${fmt(p50.budgeted)} ms, unbudgeted ${fmt(p50.unbudgeted)} ms); gateway CPU ${fmt(cpuPerPair)} ms per pair of calls`,
+    goal: '<= 0.3 ms',
+    pass: added <= 0.3,
+    details: {
+      calls: times.budgeted.length,
+      p50,
+      p90: { unbudgeted: percentile(times.unbudgeted, 90), budgeted: percentile(times.budgeted, 90) },
+      gatewayCpuMsPerPair: cpuPerPair,
+    },
+  });
+}
