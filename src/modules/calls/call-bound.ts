@@ -2,7 +2,7 @@
 // is sent (a token is at least one byte) plus what chat templates add (role markers per message and a
 // preamble: counted generously), output at most the call's maxTokens (else the configuration's, else the
 // model's context window), at the model's catalogue prices.
-import { computeCost } from '../../llm/catalogue.ts';
+import { costUpperBound } from '../../llm/catalogue.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
 import type { GenerateRequest } from '../../llm/types.ts';
 import type { CallBound } from '../budgets/budgets.ledger.ts';
@@ -30,7 +30,7 @@ export function callBound(route: Route, request: GenerateRequest): CallBound {
   const name = `${providerName(route.kind)} ${route.model}`;
   const output = request.maxTokens ?? route.modelInfo?.contextWindow ?? null;
   if (output === null) return { maxCost: null, unbounded: `${name} has no known output limit: give maxTokens.` };
-  const maxCost = computeCost(route.kind, route.model, { inputTokens: inputTokenBound(request), outputTokens: output });
+  const maxCost = costUpperBound(route.kind, route.model, { inputTokens: inputTokenBound(request), outputTokens: output }, new Date(), route.configuration?.config.prices);
   if (maxCost === null) return { maxCost: null, unbounded: `the catalogue has no price for ${name}.` };
   return { maxCost, unbounded: null };
 }

@@ -74,7 +74,7 @@ export class CallRouter {
     return {
       kind,
       model,
-      modelInfo: findModel(kind, model),
+      modelInfo: findModel(kind, model, config.prices),
       configuration,
       projectId: target.projectId ?? null,
       defaults: {

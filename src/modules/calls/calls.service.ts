@@ -8,6 +8,7 @@ import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall 
 import type { Actor } from '../auth/actor.ts';
 import type { UsageWriter } from '../usage/usage.writer.ts';
 import type { BudgetLedger, Reservation } from '../budgets/budgets.ledger.ts';
+import type { RateLimiter } from '../ratelimits/rate-limiter.ts';
 import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
 import { callBound } from './call-bound.ts';
 import { toAppError } from './call-errors.ts';
@@ -34,6 +35,8 @@ export interface CallsDeps extends RouterDeps {
   usage: UsageWriter;
   /** Budgets: reservations before a call, settled with its usage row. Absent: no budgets are enforced. */
   budgets?: BudgetLedger;
+  /** Per-user requests and tokens per minute: counted at admission, tokens added after the call. Absent: no rate limits. */
+  rateLimits?: RateLimiter;
   /** Idempotency keys: absent, a call's idempotencyKey is refused. */
   idempotency?: IdempotencyService;
   limits?: CallLimits;
@@ -268,6 +271,7 @@ export class CallsService {
    */
   private async admit(actor: Actor, route: Route, request: CallRequest): Promise<Admitted> {
     const driverRequest = this.capable(route, request);
+    await this.deps.rateLimits?.admit(actor);
     const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, callBound(route, driverRequest)) : null;
     return { request: driverRequest, reservation };
   }
@@ -323,6 +327,7 @@ export class CallsService {
       settlement: reservation && this.deps.budgets ? this.deps.budgets.settlement(reservation, result.cost, outcome.status) : null,
     });
     if (settled.length && this.deps.budgets) await this.deps.budgets.warnCrossings(settled);
+    await this.deps.rateLimits?.settle(actor, result.inputTokens === null && result.outputTokens === null ? null : (result.inputTokens ?? 0) + (result.outputTokens ?? 0));
   }
 
   private accountFailure(actor: Actor, route: Route, admitted: Admitted, started: number, error: unknown, streamed: boolean, attempts: number): Promise<void> {
@@ -349,7 +354,7 @@ function resultOf(route: Route, request: GenerateRequest, answer: Answer, starte
     inputTokens,
     outputTokens,
     tokensUsed: inputTokens !== null && outputTokens !== null ? inputTokens + outputTokens : null,
-    cost: computeCost(route.kind, model, answer.usage),
+    cost: computeCost(route.kind, model, answer.usage, new Date(), route.configuration?.config.prices),
     latencyMs,
     finishReason: answer.finishReason,
     toolCalls: parsedToolCalls(answer.toolCalls),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ConfiguredPrices, configuredPricesSchema } from '../../llm/prices/configured.ts';
 import { type ExtraConfigKey, PROVIDER_KIND_INFO, PROVIDER_KINDS, type ProviderKind } from '../../llm/provider-kinds.ts';
 import { badInput } from '../../errors.ts';
 
@@ -11,6 +12,11 @@ const common = {
   temperature: z.number().min(0).max(2),
   timeoutMs: z.number().int().min(100).max(600_000),
   baseUrl: httpUrl,
+  /**
+   * Prices of the calls this configuration serves, by model id ("*": any model it does not name), in
+   * USD per 1k tokens; they come before the catalogue's (src/llm/prices/configured.ts).
+   */
+  prices: configuredPricesSchema,
 };
 
 const extra = { host: httpUrl, tokenUrl: httpUrl };
@@ -33,6 +39,7 @@ export interface ProviderConfig {
   baseUrl?: string;
   host?: string;
   tokenUrl?: string;
+  prices?: ConfiguredPrices;
 }
 
 /** Validates a configuration's `config` for its driver; the first problem becomes BAD_USER_INPUT. */

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { defaultModel, modelsFor, type ModelInfo } from '../../llm/catalogue.ts';
+import { type ConfiguredPrices, defaultModel, type ModelInfo, modelsFor, PRICE_CATALOGUE, type PriceTier, pricingNote } from '../../llm/catalogue.ts';
 import { PROVIDER_KINDS, providerName } from '../../llm/provider-kinds.ts';
 import { listDrivers } from '../../llm/registry.ts';
 import type { LlmDriver } from '../../llm/types.ts';
@@ -7,13 +7,59 @@ import type { IntelligenceProvider } from './intelligence-provider.entity.ts';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', { values: PROVIDER_KINDS });
 
-const ModelInfoRef = builder.objectRef<ModelInfo>('ModelInfo').implement({
-  description: 'A model of a provider, with its prices in USD per 1,000 tokens (exact decimals).',
+const PriceSourceEnum = builder.enumType('PriceSource', {
+  description: 'Where a model\u2019s price comes from.',
+  values: {
+    CATALOGUE: { description: 'The maintained price catalogue (see PriceCatalogue).' },
+    OVERRIDE: { description: 'Agora\u2019s override file (src/llm/models.json), for what the catalogue lacks.' },
+    CONFIGURATION: { description: 'A provider configuration\u2019s config.prices, set by an admin (setModelPrice).' },
+  },
+});
+
+const PriceTierRef = builder.objectRef<PriceTier>('ModelPriceTier').implement({
+  description: 'Long-prompt pricing: a call whose prompt has more than aboveInputTokens tokens pays these for all its tokens.',
   fields: (t) => ({
-    id: t.exposeString('id'),
+    aboveInputTokens: t.exposeInt('aboveInputTokens'),
     inputCostPer1kTokens: t.expose('inputCostPer1kTokens', { type: 'Decimal' }),
     outputCostPer1kTokens: t.expose('outputCostPer1kTokens', { type: 'Decimal' }),
+    cachedInputCostPer1kTokens: t.field({ type: 'Decimal', nullable: true, resolve: (tier) => tier.cachedInputCostPer1kTokens }),
+    cacheWriteCostPer1kTokens: t.field({ type: 'Decimal', nullable: true, resolve: (tier) => tier.cacheWriteCostPer1kTokens }),
+  }),
+});
+
+const PriceCatalogueRef = builder.objectRef<typeof PRICE_CATALOGUE>('PriceCatalogue').implement({
+  description: 'The maintained catalogue prices and context windows come from (shipped with Agora; never fetched at run time).',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The package, @pydantic/genai-prices.' }),
+    version: t.exposeString('version'),
+    takenOn: t.exposeString('takenOn', { description: 'The day this version of the catalogue was published (YYYY-MM-DD): the date of its prices.' }),
+  }),
+});
+
+const ModelInfoRef = builder.objectRef<ModelInfo>('ModelInfo').implement({
+  description: 'A model of a provider, with the prices in force now in USD per 1,000 tokens (exact decimals).',
+  fields: (t) => ({
+    id: t.exposeString('id'),
+    inputCostPer1kTokens: t.expose('inputCostPer1kTokens', { type: 'Decimal', description: 'Uncached prompt tokens (the base tier).' }),
+    outputCostPer1kTokens: t.expose('outputCostPer1kTokens', { type: 'Decimal', description: 'Generated tokens, reasoning included (the base tier).' }),
     contextWindow: t.int({ nullable: true, resolve: (model) => model.contextWindow }),
+    cachedInputCostPer1kTokens: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Prompt tokens read from the provider\u2019s cache; null: they cost inputCostPer1kTokens.',
+      resolve: (model) => model.cachedInputCostPer1kTokens,
+    }),
+    cacheWriteCostPer1kTokens: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Prompt tokens written to the cache (Anthropic); null: they cost inputCostPer1kTokens.',
+      resolve: (model) => model.cacheWriteCostPer1kTokens,
+    }),
+    priceTiers: t.field({ type: [PriceTierRef], resolve: (model) => [...model.priceTiers] }),
+    priceSource: t.field({ type: PriceSourceEnum, resolve: (model) => model.priceSource }),
+    catalogueId: t.string({ nullable: true, description: 'The catalogue entry that prices this id.', resolve: (model) => model.catalogueId }),
+    priceSince: t.string({ nullable: true, description: 'The day this price came into force (YYYY-MM-DD), when its source dates it.', resolve: (model) => model.priceSince }),
+    pricesTakenOn: t.exposeString('pricesTakenOn', { description: 'The day the price was read from its source (YYYY-MM-DD).' }),
   }),
 });
 
@@ -28,7 +74,18 @@ const ProviderDriverRef = builder.objectRef<LlmDriver>('ProviderDriver').impleme
       description: 'Whether the viewer can use it now: no key needed, or a key is found for the viewer.',
       resolve: (driver, _args, { services, viewer }) => (viewer ? services.calls.isAvailable(viewer, driver.kind) : false),
     }),
-    models: t.field({ type: [ModelInfoRef], resolve: (driver) => [...modelsFor(driver.kind)] }),
+    pricingNote: t.string({ description: 'How this provider\u2019s calls are priced.', resolve: (driver) => pricingNote(driver.kind) }),
+    priceCatalogue: t.field({ type: PriceCatalogueRef, resolve: () => PRICE_CATALOGUE }),
+    models: t.field({
+      type: [ModelInfoRef],
+      description: 'The provider\u2019s models at the prices in force now; with configurationId, at the prices calls through that configuration pay.',
+      args: { configurationId: t.arg.id() },
+      resolve: async (driver, { configurationId }, { services }) => {
+        if (!configurationId) return [...modelsFor(driver.kind)];
+        const row = await services.providers.get(configurationId);
+        return [...modelsFor(driver.kind, row.provider === driver.kind ? (row.config.prices as ConfiguredPrices | undefined) : null)];
+      },
+    }),
   }),
 });
 
@@ -80,6 +137,18 @@ const inputFields = (required: boolean) =>
 const CreateInput = inputFields(true);
 const UpdateInput = inputFields(false);
 
+const ModelPriceInput = builder.inputType('ModelPriceInput', {
+  description: 'A price in USD per 1,000 tokens (exact decimal strings).',
+  fields: (t) => ({
+    inputCostPer1kTokens: t.field({ type: 'Decimal', required: true }),
+    outputCostPer1kTokens: t.field({ type: 'Decimal', required: true }),
+    cachedInputCostPer1kTokens: t.field({ type: 'Decimal', description: 'Omitted: cached prompt tokens cost the input price.' }),
+    cacheWriteCostPer1kTokens: t.field({ type: 'Decimal', description: 'Omitted: cache writes cost the input price.' }),
+    contextWindow: t.int(),
+    since: t.field({ type: 'DateTime', description: 'In force from then on; before it, the catalogue\u2019s price applies. Omitted: always.' }),
+  }),
+});
+
 builder.queryFields((t) => ({
   providers: t.withAuth({ signedIn: true }).field({
     type: [ProviderDriverRef],
@@ -122,6 +191,34 @@ builder.mutationFields((t) => ({
   deactivateIntelligenceProvider: t.withAuth({ admin: true }).boolean({
     description: 'Deactivates the active configuration (the local provider serves); false if none was active.',
     resolve: (_root, _args, { services }) => services.providers.deactivate(),
+  }),
+  setModelPrice: t.withAuth({ admin: true }).field({
+    type: IntelligenceProviderRef,
+    description:
+      'Sets (or, with price null, removes) the price of a model for the calls a configuration serves, at once and without a deploy; ' +
+      'model "*" prices every model the configuration does not name. Stored in config.prices; it comes before the catalogue.',
+    args: {
+      configurationId: t.arg.id({ required: true }),
+      model: t.arg.string({ required: true }),
+      price: t.arg({ type: ModelPriceInput }),
+    },
+    resolve: async (_root, { configurationId, model, price }, { services }) => {
+      const row = await services.providers.get(configurationId);
+      const { [model]: _previous, ...others } = (row.config.prices ?? {}) as Record<string, unknown>;
+      const entry = price && {
+        inputCostPer1kTokens: price.inputCostPer1kTokens,
+        outputCostPer1kTokens: price.outputCostPer1kTokens,
+        ...(price.cachedInputCostPer1kTokens != null ? { cachedInputCostPer1kTokens: price.cachedInputCostPer1kTokens } : {}),
+        ...(price.cacheWriteCostPer1kTokens != null ? { cacheWriteCostPer1kTokens: price.cacheWriteCostPer1kTokens } : {}),
+        ...(price.contextWindow != null ? { contextWindow: price.contextWindow } : {}),
+        ...(price.since ? { since: price.since.toISOString() } : {}),
+        setOn: new Date().toISOString().slice(0, 10),
+      };
+      const prices = entry ? { ...others, [model]: entry } : others;
+      const { prices: _old, ...rest } = row.config;
+      // Validated like any config (parseProviderConfig): a bad price is BAD_USER_INPUT naming its field.
+      return services.providers.update(configurationId, { config: Object.keys(prices).length ? { ...rest, prices } : rest });
+    },
   }),
   testIntelligenceProvider: t.withAuth({ admin: true }).field({
     type: ProviderTestResultRef,
