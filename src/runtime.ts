@@ -8,10 +8,14 @@ import { startJobQueue } from './jobs/job-queue.ts';
 import type { Logger } from './logger.ts';
 import { runExecutors } from './jobs/executors.ts';
 import { createRunWorker } from './jobs/run-worker.ts';
-import { TokenCache } from './modules/auth/token-cache.ts';
+import { revokedUserOf, TokenCache } from './modules/auth/token-cache.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
+import { RateLimitOverrides } from './modules/ratelimits/rate-limiter.ts';
+import type { RateLimitRuntime } from './modules/ratelimits/ratelimits.service.ts';
+import { createRateLimitRedis, RedisWindowStore } from './modules/ratelimits/redis-window-store.ts';
+import { PostgresWindowStore } from './modules/ratelimits/window-store.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
@@ -44,11 +48,26 @@ export async function startRuntime(options: {
   });
   const tokenCache = new TokenCache();
   const routingCache = new RoutingCache({ publish: (change) => pubsub.pubsub.publish('routing:changed', change) });
-  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache };
+  // Rate-limit counters: in Redis when configured (fail open while it is down), else in PostgreSQL.
+  const rateLimits: RateLimitRuntime = {
+    redis: config.redisUrl ? new RedisWindowStore(createRateLimitRedis(config.redisUrl), { logger }) : null,
+    overrides: new RateLimitOverrides(),
+    logger,
+  };
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits };
   // Revocations and routing changes from any replica drop what this one holds too.
   const listenerStopped = (error: unknown) => logger.error({ err: error }, 'pub/sub listener stopped');
   const listeners = [
-    onEach(pubsub.pubsub.subscribe('auth:revoked'), (revocation) => tokenCache.evict(revocation.tokenHash), listenerStopped),
+    onEach(
+      pubsub.pubsub.subscribe('auth:revoked'),
+      (revocation) => {
+        tokenCache.evict(revocation.tokenHash);
+        // A user's revocation key (their rate limits changed) also drops the overrides jobs read.
+        const userId = revokedUserOf(revocation.tokenHash);
+        if (userId !== null) rateLimits.overrides.forget(userId);
+      },
+      listenerStopped,
+    ),
     onEach(pubsub.pubsub.subscribe('routing:changed'), (change) => routingCache.apply(change), listenerStopped),
   ];
   if (config.jobs.workers) {
@@ -60,6 +79,10 @@ export async function startRuntime(options: {
   // past their 24 hours are forgotten (any replica may do it).
   const sweeper = setInterval(() => {
     new BudgetLedger(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'budget reservation sweep failed'));
+    // Rate-limit minutes no sliding minute reads any more (Redis expires its own).
+    if (!rateLimits.redis) {
+      new PostgresWindowStore(options.orm.em.fork()).sweep(Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate-limit window sweep failed'));
+    }
     new IdempotencyService(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed'));
   }, RESERVATION_SWEEP_MS);
   sweeper.unref();
@@ -73,6 +96,7 @@ export async function startRuntime(options: {
       await queue.stop();
       await app.stop();
       await pubsub.close();
+      rateLimits.redis?.close();
     },
   };
 }

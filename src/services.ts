@@ -10,7 +10,7 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { BudgetsService } from './modules/budgets/budgets.service.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
-import type { TokenCache } from './modules/auth/token-cache.ts';
+import { type TokenCache, userRevocationKey } from './modules/auth/token-cache.ts';
 import { CallsService } from './modules/calls/calls.service.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
 import { ExportService } from './modules/export/export.service.ts';
@@ -21,6 +21,7 @@ import { KeysService } from './modules/keys/keys.service.ts';
 import { ProjectsService } from './modules/projects/projects.service.ts';
 import { ProviderRouting } from './modules/providers/provider-routing.ts';
 import { ProvidersService } from './modules/providers/providers.service.ts';
+import { createRateLimiter, type RateLimitRuntime, RateLimitsService } from './modules/ratelimits/ratelimits.service.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
 import { UsageWriter } from './modules/usage/usage.writer.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   tokenCache?: TokenCache;
   /** Provider configurations and user keys as calls read them (see modules/providers/routing-cache.ts); absent: read per call. */
   routingCache?: RoutingCache;
+  /** Rate-limit counters (Redis, when configured) and cached overrides (see modules/ratelimits); absent: PostgreSQL, nothing cached. */
+  rateLimits?: RateLimitRuntime;
 }
 
 export interface Services {
@@ -54,9 +57,13 @@ export interface Services {
   exports: ExportService;
   github: GitHubService;
   budgets: BudgetsService;
+  rateLimits: RateLimitsService;
 }
 
-export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache'>): Services {
+export function createServices(
+  em: EntityManager,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits'>,
+): Services {
   const providers = new ProvidersService(em, deps.secretBox, deps.routingCache);
   const usage = new UsageService(em);
   const keys = new KeysService(em, deps.secretBox, deps.routingCache);
@@ -72,6 +79,7 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     },
     projectLlm: (actor, projectId) => projects.llmOf(actor, projectId),
     budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
+    rateLimits: createRateLimiter(em, deps.config.rateLimits, deps.rateLimits),
     idempotency: new IdempotencyService(em),
   });
   return {
@@ -90,5 +98,13 @@ export function createServices(em: EntityManager, deps: Pick<AppDeps, 'config' |
     exports: new ExportService(em, projects, usage),
     github: new GitHubService(keys, deps.config.githubGraphqlUrl),
     budgets: new BudgetsService(em, async (actor, projectId) => void (await projects.get(actor, projectId)), { cache: deps.routingCache, pubsub: deps.pubsub }),
+    // A changed override drops the user's cached viewers (which carry it) and cached overrides, here at
+    // once and in every replica through the revocation channel (runtime.ts).
+    rateLimits: new RateLimitsService(em, deps.config.rateLimits, (userId) => {
+      const key = userRevocationKey(userId);
+      deps.tokenCache?.evict(key);
+      deps.rateLimits?.overrides.forget(userId);
+      deps.pubsub.publish('auth:revoked', { tokenHash: key });
+    }),
   };
 }

@@ -49,6 +49,9 @@ const environmentSchema = z.object({
   CALL_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(500),
   CALL_MAX_CHARACTERS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   CALL_MAX_TOOLS: z.coerce.number().int().min(0).max(10_000).default(128),
+  // Per user, per minute, across replicas; unset: no default limit (overrides still apply).
+  RATE_LIMIT_RPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
+  RATE_LIMIT_TPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
   // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
   ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
@@ -76,6 +79,8 @@ export interface Config {
   jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
   /** Bounds on one call's content (messages, characters of the whole conversation, tools). */
   callLimits: { maxMessages: number; maxCharacters: number; maxTools: number };
+  /** Every user's default rate limits (RATE_LIMIT_RPM, RATE_LIMIT_TPM); null: none. */
+  rateLimits: { requestsPerMinute: number | null; tokensPerMinute: number | null };
   /** Keys of last resort by provider kind, from each kind's environment variable. */
   providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
@@ -130,6 +135,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retryLimit: env.JOB_RETRY_LIMIT,
     },
     callLimits: { maxMessages: env.CALL_MAX_MESSAGES, maxCharacters: env.CALL_MAX_CHARACTERS, maxTools: env.CALL_MAX_TOOLS },
+    rateLimits: { requestsPerMinute: env.RATE_LIMIT_RPM ?? null, tokensPerMinute: env.RATE_LIMIT_TPM ?? null },
     providerKeys: Object.fromEntries(
       ENVIRONMENT_KEY_VARIABLES.flatMap(({ kind, variable }) => {
         const value: unknown = Reflect.get(env, variable);

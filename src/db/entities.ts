@@ -16,6 +16,7 @@ import { CodeFileSchema } from '../modules/projects/code-file.entity.ts';
 import { TemplateSchema } from '../modules/templates/template.entity.ts';
 import { BudgetReservationSchema, BudgetSchema } from '../modules/budgets/budget.entity.ts';
 import { IdempotencyKeySchema } from '../modules/idempotency/idempotency-key.entity.ts';
+import { RateLimitWindowSchema } from '../modules/ratelimits/rate-limit-window.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
 export const entities = [
@@ -38,4 +39,5 @@ export const entities = [
   BudgetSchema,
   BudgetReservationSchema,
   IdempotencyKeySchema,
+  RateLimitWindowSchema,
 ];

@@ -8,14 +8,23 @@ const KNOWN_CODES = new Set<string>(ERROR_CODES);
 // graphql-js and yoga codes for a request the client got wrong.
 const CLIENT_FAULT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
 
-function withCode(error: GraphQLError, code: ErrorCode, message = error.message): GraphQLError {
+function withCode(error: GraphQLError, code: ErrorCode, message = error.message, extra: Record<string, unknown> = {}): GraphQLError {
   return createGraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
-    extensions: { ...error.extensions, code },
+    extensions: { ...error.extensions, code, ...extra },
   });
+}
+
+/** RATE_LIMITED says when to come back: `retryAfter`, whole seconds (at least 1), when known. */
+function retryAfterOf(error: AppError): Record<string, unknown> {
+  if (error.code !== 'RATE_LIMITED') return {};
+  const { retryAfter, retryAfterMs } = error.details ?? {};
+  if (typeof retryAfter === 'number') return { retryAfter };
+  if (typeof retryAfterMs === 'number') return { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+  return {};
 }
 
 /**
@@ -28,7 +37,7 @@ export function createErrorMasker(logger: Logger) {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof AppError) {
       const base = error instanceof GraphQLError ? error : createGraphQLError(original.message);
-      return withCode(base, original.code, original.message);
+      return withCode(base, original.code, original.message, retryAfterOf(original));
     }
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
       const code = error.extensions?.code;

@@ -12,6 +12,7 @@ import '../modules/projects/projects.schema.ts';
 import '../modules/export/export.schema.ts';
 import '../modules/github/github.schema.ts';
 import '../modules/budgets/budgets.schema.ts';
+import '../modules/ratelimits/ratelimits.schema.ts';
 
 /** The served schema, sorted so its printed SDL is stable. */
 export function buildSchema(): GraphQLSchema {

@@ -81,12 +81,24 @@ describe('Migration20261130170426_usage_hourly_and_totals', () => {
       expect(totals.rows).toEqual(rawDays.rows);
     };
 
-    await orm.migrator.up();
+    await orm.migrator.up({ to: 'Migration20261130170426_usage_hourly_and_totals' });
     await check();
     await orm.migrator.down();
     const gone = await sql.query(`select to_regclass('specs.usage_hourly') as hourly, to_regclass('specs.usage_daily_totals') as totals`);
     expect(gone.rows[0]).toEqual({ hourly: null, totals: null });
     await orm.migrator.up();
     await check();
+  });
+});
+
+describe('every migration', () => {
+  it('goes down to the first and up again to the last', async () => {
+    const all = await orm.migrator.getExecuted();
+    await orm.migrator.down({ to: 'Migration20261122085946_initial' });
+    expect(await orm.migrator.getExecuted()).toHaveLength(1);
+    await orm.migrator.up();
+    expect((await orm.migrator.getExecuted()).map((migration) => migration.name)).toEqual(all.map((migration) => migration.name));
+    const tables = await sql.query<{ table: string }>(`select to_regclass('specs.budgets')::text as table`);
+    expect(tables.rows[0]?.table).toBe('specs.budgets');
   });
 });

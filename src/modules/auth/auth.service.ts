@@ -5,7 +5,7 @@ import { AppError, badInput, notFound } from '../../errors.ts';
 import { type AccessToken, AccessTokenSchema } from './access-token.entity.ts';
 import { bearerToken, generateToken, hashToken, isWellFormedToken, tokenHint } from './token.ts';
 import type { TokenCache } from './token-cache.ts';
-import { type Role, type User, UserSchema } from './user.entity.ts';
+import { type RateLimitOverride, type Role, type User, UserSchema } from './user.entity.ts';
 
 export interface Viewer {
   id: string;
@@ -13,6 +13,8 @@ export interface Viewer {
   name: string | null;
   role: Role;
   tokenId: string;
+  /** The user's rate-limit overrides, read with the token (so a call needs no lookup); absent: unknown. */
+  rateLimit?: RateLimitOverride;
 }
 
 interface TokenRow {
@@ -24,6 +26,8 @@ interface TokenRow {
   email: string;
   name: string | null;
   role: Role;
+  rate_limit_rpm: number | null;
+  rate_limit_tpm: number | null;
 }
 
 export type Authentication = { viewer: Viewer; problem: null } | { viewer: null; problem: string | null };
@@ -65,9 +69,12 @@ export class AuthService {
       await this.touch(tokenHash, cached.viewer.tokenId, cached.lastUsedAt, now);
       return { viewer: cached.viewer, problem: null };
     }
-    // Every request that misses the cache passes here: one plain join, no entity hydration.
+    // Every request that misses the cache passes here: one plain join, no entity hydration. What the cache
+    // drops while this reads (a revocation, a changed user) must not come back with the stale row.
+    const generation = this.cache?.generation ?? 0;
     const [row] = await this.em.execute<TokenRow[]>(
-      `select t.id as token_id, t.last_used_at, t.expires_at, t.revoked_at, u.id as user_id, u.email, u.name, u.role
+      `select t.id as token_id, t.last_used_at, t.expires_at, t.revoked_at, u.id as user_id, u.email, u.name, u.role,
+              u.rate_limit_rpm, u.rate_limit_tpm
        from auth.access_tokens t join auth.users u on u.id = t.user_id where t.token_hash = ?`,
       [tokenHash],
     );
@@ -75,9 +82,16 @@ export class AuthService {
     if (!row || row.revoked_at || (expiresAt !== null && expiresAt <= now)) {
       return { viewer: null, problem: 'The access token is invalid, expired or revoked.' };
     }
-    const viewer: Viewer = { id: row.user_id, email: row.email, name: row.name, role: row.role, tokenId: row.token_id };
+    const viewer: Viewer = {
+      id: row.user_id,
+      email: row.email,
+      name: row.name,
+      role: row.role,
+      tokenId: row.token_id,
+      rateLimit: { requestsPerMinute: row.rate_limit_rpm, tokensPerMinute: row.rate_limit_tpm },
+    };
     const lastUsedAt = row.last_used_at ? new Date(row.last_used_at).getTime() : null;
-    this.cache?.set(tokenHash, { viewer, expiresAt, lastUsedAt }, now);
+    this.cache?.set(tokenHash, { viewer, expiresAt, lastUsedAt }, now, generation);
     await this.touch(tokenHash, row.token_id, lastUsedAt, now);
     return { viewer, problem: null };
   }

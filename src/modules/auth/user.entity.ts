@@ -13,7 +13,19 @@ export const UserSchema = defineEntity({
     email: p.string().length(320).unique(),
     name: p.string().length(200).nullable(),
     role: p.enum(ROLES).default('MEMBER'),
+    /** Rate-limit overrides (modules/ratelimits): requests and tokens per minute; null: RATE_LIMIT_RPM/TPM apply. */
+    rateLimitRpm: p.integer().nullable(),
+    rateLimitTpm: p.integer().nullable(),
   },
 });
 
 export type User = InferEntity<typeof UserSchema>;
+
+/**
+ * A user's own rate limits as stored (setUserRateLimit), carried on the request's Viewer so a call needs no
+ * lookup: null in a dimension means no override there (the RATE_LIMIT_RPM/TPM default applies).
+ */
+export interface RateLimitOverride {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+}
