@@ -1,7 +1,7 @@
 // `npm run bench`: measures the gateway against its goals on this machine, each figure beside its
 // baseline in the same run (interleaved rounds, medians). See README.md, "Performance".
 //   BENCH_QUICK=1    a smoke run (~1-2 minutes): fewer rows, requests and subscribers
-//   BENCH_ONLY=a,b   only these figures: call, budgets, stream, reads, subscribers, usage, pdf, start
+//   BENCH_ONLY=a,b   only these figures: call, budgets, openai, stream, reads, subscribers, usage, pdf, start
 //   BENCH_PROFILE=1  profile the gateway during each measured section (bench/results/profiles/)
 //   DATABASE_URL     use this PostgreSQL server (the bench creates and drops its own database on it)
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { budgetsFigure } from './figures/budgets.figure.ts';
 import { callLlmFigure } from './figures/call-llm.figure.ts';
 import { coldStartFigure } from './figures/cold-start.figure.ts';
 import { llmStreamFigure } from './figures/llm-stream.figure.ts';
+import { openAiCompatFigure } from './figures/openai-compat.figure.ts';
 import { pdfExportFigure } from './figures/pdf-export.figure.ts';
 import { readThroughputFigure } from './figures/reads.figure.ts';
 import { subscribersFigure } from './figures/subscribers.figure.ts';
@@ -20,6 +21,7 @@ import { Report, verdictOf } from './support/report.ts';
 const FIGURES: [string, (bench: Bench) => Promise<void>][] = [
   ['call', callLlmFigure],
   ['budgets', budgetsFigure],
+  ['openai', openAiCompatFigure],
   ['stream', llmStreamFigure],
   ['reads', readThroughputFigure],
   ['subscribers', subscribersFigure],

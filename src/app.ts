@@ -13,6 +13,7 @@ import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { sharedEventsPlugin } from './graphql/shared-events.ts';
+import { openAiCompatResponse } from './modules/openai-compat/openai-compat.route.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -74,6 +75,8 @@ function restRoutes(deps: AppDeps): Plugin {
       const exportMatch = EXPORT_ROUTE.exec(url.pathname);
       if (exportMatch) {
         endResponse(await exportDownload(deps, request, decodeURIComponent(exportMatch[1]!), exportMatch[2]!));
+      } else if (url.pathname.startsWith('/v1/')) {
+        endResponse(await openAiCompatResponse(deps, request, url));
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {

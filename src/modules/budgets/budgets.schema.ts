@@ -1,4 +1,4 @@
-import { abortableSource } from '../../graphql/abortable.ts';
+import { abortableSource } from '../../events/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
 import { UserRef } from '../auth/auth.schema.ts';
 import { ProjectRef } from '../projects/projects.schema.ts';

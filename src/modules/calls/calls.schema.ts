@@ -1,4 +1,4 @@
-import { abortableSource } from '../../graphql/abortable.ts';
+import { abortableSource } from '../../events/abortable.ts';
 import { builder } from '../../graphql/builder.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import { LlmResultRef, LlmStreamEventRef } from './call-result.schema.ts';
