@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { computeCost, defaultModel } from '../../src/llm/catalogue.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
@@ -222,5 +222,28 @@ describe('call limits', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('a client that goes away', () => {
+  it('cancels a non-streamed callLlm upstream: one request, one CANCELLED usage row, no retry', async () => {
+    await configure('OPENAI');
+    fakes.openai.script({ delayMs: 2_000 });
+    const port = await t.app.start(0, '127.0.0.1');
+    const controller = new AbortController();
+    const call = fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminToken}` },
+      body: JSON.stringify({ query: 'mutation { callLlm(input: { prompt: "hi" }) { text } }' }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(fakes.openai.requests).toHaveLength(1), { timeout: 5_000 });
+    controller.abort();
+    await call;
+    await vi.waitFor(async () => expect((await usageRows()).map((row) => row.status)).toEqual(['CANCELLED']), { timeout: 5_000 });
+    // And it stays that way: no retry went out after the client left.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(fakes.openai.requests).toHaveLength(1);
+    expect(await usageRows()).toHaveLength(1);
   });
 });

@@ -18,6 +18,7 @@ export function toAppError(kind: ProviderKind, error: unknown): Error {
   if (error instanceof ProviderCallError) {
     return new AppError(CODE_OF[error.code], error.message, {
       provider: kind,
+      providerCode: error.code,
       ...(error.statusCode ? { status: error.statusCode } : {}),
       ...(error.retryAfterMs !== null ? { retryAfterMs: error.retryAfterMs } : {}),
     });

@@ -160,13 +160,17 @@ export class CallsService {
     const driverRequest = admitted.request;
     const started = performance.now();
     let attempts = 0;
+    // The driver gets a plain signal of our own: the HTTP server's request signal stops telling its own
+    // listeners once an SDK builds AbortSignal.any() over it, and a disconnect would then read as a
+    // retryable timeout (a second, paid request).
+    const upstream = linkedController(signal);
     try {
       const answer = await withRetry(
         (attempt) => {
           attempts = attempt;
-          return getDriver(route.kind).generate(driverRequest, route.settings, signal);
+          return getDriver(route.kind).generate(driverRequest, route.settings, upstream.signal);
         },
-        { ...DEFAULT_RETRY, ...this.deps.retry, signal },
+        { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
       );
       const result = resultOf(route, driverRequest, answer, started);
       await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed: false, attempts, errorClass: null });
@@ -174,6 +178,8 @@ export class CallsService {
     } catch (error) {
       await this.accountFailure(actor, route, admitted, started, error, false, attempts);
       throw toAppError(route.kind, error);
+    } finally {
+      upstream.release();
     }
   }
 
@@ -181,10 +187,7 @@ export class CallsService {
   async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
     const admitted = await this.admit(actor, route, request);
     const driverRequest = admitted.request;
-    const upstream = new AbortController();
-    const forward = () => upstream.abort(signal.reason);
-    if (signal.aborted) forward();
-    signal.addEventListener('abort', forward, { once: true });
+    const upstream = linkedController(signal);
     const started = performance.now();
     let attempts = 0;
     let text = '';
@@ -239,7 +242,7 @@ export class CallsService {
       throw toAppError(route.kind, error);
     } finally {
       clearTimeout(idleTimer);
-      signal.removeEventListener('abort', forward);
+      upstream.release();
       if (!accounted) {
         // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
         upstream.abort();
@@ -340,6 +343,15 @@ export class CallsService {
       errorClass: error instanceof ProviderCallError ? error.code : 'INTERNAL',
     });
   }
+}
+
+/** An AbortController that the caller's signal aborts, until released. */
+function linkedController(signal: AbortSignal): AbortController & { release(): void } {
+  const controller = new AbortController();
+  const forward = () => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  return Object.assign(controller, { release: () => signal.removeEventListener('abort', forward) });
 }
 
 function resultOf(route: Route, request: GenerateRequest, answer: Answer, started: number): CallResult {
