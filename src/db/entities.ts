@@ -5,6 +5,7 @@ import { UsageRecordSchema } from '../modules/usage/usage-record.entity.ts';
 import { UsageDailySchema } from '../modules/usage/usage-daily.entity.ts';
 import { UsageDailyTotalSchema } from '../modules/usage/usage-daily-total.entity.ts';
 import { UsageHourlySchema } from '../modules/usage/usage-hourly.entity.ts';
+import { UsageDailyTagSchema, UsageHourlyTagSchema } from '../modules/usage/usage-tags.entity.ts';
 import { ApiKeySchema } from '../modules/keys/api-key.entity.ts';
 import { IncidentSchema } from '../modules/incidents/incident.entity.ts';
 import { RecommendationSchema } from '../modules/incidents/recommendation.entity.ts';
@@ -27,6 +28,8 @@ export const entities = [
   UsageDailySchema,
   UsageHourlySchema,
   UsageDailyTotalSchema,
+  UsageDailyTagSchema,
+  UsageHourlyTagSchema,
   ApiKeySchema,
   IncidentSchema,
   RecommendationSchema,

@@ -79,8 +79,10 @@ describe('one list of provider kinds', () => {
         'specs.projects',
         'specs.recommendations',
         'specs.usage_daily',
+        'specs.usage_daily_tags',
         'specs.usage_daily_totals',
         'specs.usage_hourly',
+        'specs.usage_hourly_tags',
         'specs.usage_records',
       ].sort(),
     );

@@ -34,6 +34,8 @@ export interface CallRequestInput {
   responseFormat?: ResponseFormatInput | null;
   maxTokens?: number | null;
   temperature?: number | null;
+  /** Labels for usage summaries (byTag); not sent to the provider. */
+  tags?: readonly string[] | null;
 }
 
 /** A validated call body: everything of a driver request but the model, which the route decides. */
@@ -44,6 +46,8 @@ export interface CallRequest {
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   responseFormat?: ResponseFormat;
+  /** Sorted and unique; for usage accounting only, never sent to a provider. */
+  tags: string[];
 }
 
 /** Bounds on one call's content; configurable (config: CALL_MAX_*). */
@@ -60,7 +64,7 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Validates a call's content; the first problem is BAD_USER_INPUT naming its field. */
 export function toCallRequest(input: CallRequestInput, limits: CallLimits = DEFAULT_CALL_LIMITS): CallRequest {
   const messages = conversationOf(input, limits);
-  const request: CallRequest = { messages };
+  const request: CallRequest = { messages, tags: tagsOf(input.tags) };
   if (input.maxTokens !== null && input.maxTokens !== undefined) {
     if (!Number.isInteger(input.maxTokens) || input.maxTokens < 1 || input.maxTokens > 1_000_000) {
       throw badInput('maxTokens must be between 1 and 1000000.', { field: 'maxTokens' });
@@ -78,6 +82,18 @@ export function toCallRequest(input: CallRequestInput, limits: CallLimits = DEFA
   const format = responseFormatOf(input.responseFormat);
   if (format) request.responseFormat = format;
   return request;
+}
+
+const TAG = /^[\w.:/@-]{1,64}$/;
+const MAX_TAGS = 10;
+
+function tagsOf(tags: readonly string[] | null | undefined): string[] {
+  if (!tags?.length) return [];
+  const unique = [...new Set(tags.map((tag) => tag.trim()))].sort();
+  if (unique.length > MAX_TAGS) throw badInput(`tags holds more than ${MAX_TAGS} tags.`, { field: 'tags' });
+  const bad = unique.find((tag) => !TAG.test(tag));
+  if (bad !== undefined) throw badInput(`tags: "${bad.slice(0, 64)}" is not a tag: use 1 to 64 letters, digits and . : / @ _ - characters.`, { field: 'tags' });
+  return unique;
 }
 
 function conversationOf(input: CallRequestInput, limits: CallLimits): ChatMessage[] {

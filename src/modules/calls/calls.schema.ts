@@ -54,6 +54,7 @@ const CallLlmInput = builder.inputType('CallLlmInput', {
     maxTokens: t.int(),
     temperature: t.float(),
     projectId: t.id(),
+    tags: t.stringList({ description: 'Labels for usage summaries (usage { byTag }): at most 10, each 1 to 64 letters, digits and . : / @ _ -. Not sent to the provider.' }),
     idempotencyKey: t.string({
       description: 'Repeating a call with the same key within 24 hours returns the first result again: no second upstream call, no second usage row. The same key with another input: CONFLICT.',
     }),

@@ -63,6 +63,7 @@ interface Outcome {
 interface Admitted {
   request: GenerateRequest;
   reservation: Reservation | null;
+  tags: string[];
 }
 
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
@@ -273,14 +274,15 @@ export class CallsService {
    * driver request with the configuration's defaults filled in, and the reservation to settle.
    */
   private async admit(actor: Actor, route: Route, request: CallRequest): Promise<Admitted> {
-    const driverRequest = this.capable(route, request);
+    const { tags, ...content } = request;
+    const driverRequest = this.capable(route, content);
     await this.deps.rateLimits?.admit(actor);
     const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, callBound(route, driverRequest)) : null;
-    return { request: driverRequest, reservation };
+    return { request: driverRequest, reservation, tags };
   }
 
   /** What the route's driver can map; the local provider answers no prompt. */
-  private capable(route: Route, request: CallRequest): GenerateRequest {
+  private capable(route: Route, request: Omit<CallRequest, 'tags'>): GenerateRequest {
     if (route.kind === 'LOCAL') {
       throw badInput(
         'The local provider is rule-based and answers no free-form prompt: name another provider, or ask an admin to activate one.',
@@ -327,6 +329,7 @@ export class CallsService {
       errorClass: outcome.errorClass,
       streamed: outcome.streamed,
       attempts: Math.max(outcome.attempts, 1),
+      tags: admitted.tags,
       settlement: reservation && this.deps.budgets ? this.deps.budgets.settlement(reservation, result.cost, outcome.status) : null,
     });
     if (settled.length && this.deps.budgets) await this.deps.budgets.warnCrossings(settled);

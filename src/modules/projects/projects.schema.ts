@@ -54,7 +54,10 @@ export const ProjectRef = builder.objectRef<ProjectView>('Project').implement({
     templateSlug: t.string({ nullable: true, resolve: (project) => project.templateSlug ?? null }),
     specifications: t.field({ type: [SpecificationRef], resolve: (project, _args, { loaders }) => loaders.specificationsByProject.load(project.id) }),
     codeFiles: t.field({ type: [CodeFileRef], resolve: (project, _args, { loaders }) => loaders.codeFilesByProject.load(project.id) }),
-    usage: t.field({ type: UsageSummaryRef, resolve: (project, _args, { loaders }) => loaders.usageByProject.load(project.id) }),
+    usage: t.field({
+      type: UsageSummaryRef,
+      resolve: async (project, _args, { loaders }) => ({ ...(await loaders.usageByProject.load(project.id)), scope: { userIds: null, projectIds: [project.id] } }),
+    }),
     analysisRuns: t.field({ type: [AnalysisRunRef], resolve: (project, _args, { loaders }) => loaders.runsByProject.load(project.id) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

@@ -26,11 +26,9 @@ export function userBucket() {
   };
 }
 
-/** One row per bucket; a NULL project is a bucket of its own. */
-export function userBucketUnique(table: string, timeColumn: string) {
+/** One row per bucket; a NULL project is a bucket of its own. Tag rollups add the tag to the bucket. */
+export function userBucketUnique(table: string, timeColumn: string, extra: readonly string[] = []) {
   const name = `${table}_bucket`;
-  return {
-    name,
-    expression: `create unique index "${name}" on "specs"."${table}" ("${timeColumn}", "user_id", "project_id", "provider", "model") nulls not distinct`,
-  };
+  const columns = [timeColumn, 'user_id', 'project_id', 'provider', 'model', ...extra].map((column) => `"${column}"`).join(', ');
+  return { name, expression: `create unique index "${name}" on "specs"."${table}" (${columns}) nulls not distinct` };
 }

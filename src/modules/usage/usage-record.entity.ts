@@ -27,6 +27,8 @@ export const UsageRecordSchema = defineEntity({
     errorClass: p.string().length(40).nullable(),
     streamed: p.boolean(),
     attempts: p.integer().default(1),
+    /** The call's tags (CallLlmInput.tags), sorted and unique; summaries bucket them (byTag). */
+    tags: p.array<string>().columnType('text[]').defaultRaw("'{}'"),
   },
   indexes: [{ properties: ['user', 'createdAt'] }, { properties: ['createdAt'] }],
 });

@@ -71,3 +71,28 @@ class Where {
 function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
+
+/** The tag rollups (a bucket per tag a call carries), and raw rows with one row per tag. */
+const TAG_SOURCES = {
+  days: { alias: 'd', table: 'specs.usage_daily_tags' },
+  hours: { alias: 'h', table: 'specs.usage_hourly_tags' },
+  raw: { alias: 'r', table: 'specs.usage_records r, unnest(r.tags) as tag' },
+} as const;
+
+/** One planned piece of a range, read per tag: `tag` and the measures. */
+export function tagPieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery {
+  const where = new Where();
+  const { alias, table } = TAG_SOURCES[piece.source];
+  scopeFilters(where, alias, scope, true);
+  if (piece.source === 'days') {
+    if (piece.from) where.add('d.day >= ?::date', isoDay(piece.from));
+    if (piece.to) where.add('d.day < ?::date', isoDay(piece.to));
+  } else {
+    const time = piece.source === 'hours' ? 'h.hour' : 'r.created_at';
+    where.add(`${time} >= ?`, piece.from.toISOString());
+    where.add(`${time} < ?`, piece.to.toISOString());
+  }
+  const from = piece.source === 'raw' ? table : `${table} ${alias}`;
+  const tag = piece.source === 'raw' ? 'tag' : `${alias}.tag`;
+  return { sql: `select ${tag} as tag, ${MEASURES[piece.source]} from ${from} ${where.sql()}`, values: where.values };
+}

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterKeyset, groupedBy, idList } from '../../db/query.ts';
-import { emptySummary, type SummaryRow, summaryAggregate, toSummary, type UsageSummary } from './usage-dimensions.ts';
+import { emptySummary, type SummaryRow, summaryAggregate, toSummary, type UsageBucket, type UsageSummary } from './usage-dimensions.ts';
 import { planRange } from './usage-range.ts';
 import type { UsageScope } from './usage-scope.ts';
-import { pieceQuery } from './usage-sources.ts';
+import { pieceQuery, tagPieceQuery } from './usage-sources.ts';
 import { type UsageRecord, UsageRecordSchema } from './usage-record.entity.ts';
 
 /** Reads usage: summaries from the rollups (raw rows only where a range cuts through an hour), and raw rows. */
@@ -31,6 +31,23 @@ export class UsageReader {
       reads.flatMap((read) => read.values),
     );
     return toSummary(rows);
+  }
+
+  /**
+   * Calls, tokens and cost per tag over the scope, from the tag rollups (raw rows at the range's partial
+   * hours). A call with several tags counts under each, so these buckets need not add up to the totals.
+   */
+  async tagBuckets(scope: UsageScope): Promise<UsageBucket[]> {
+    const pieces = planRange(scope.from ?? null, scope.to ?? null);
+    if (!pieces.length) return [];
+    const reads = pieces.map((piece) => tagPieceQuery(piece, scope));
+    const rows = await this.em.execute<{ key: string; calls: string; tokens: string; cost: string }[]>(
+      `with u as (${reads.map((read) => read.sql).join(' union all ')})
+       select tag as key, sum(calls)::text as calls, (sum(input_tokens) + sum(output_tokens))::text as tokens, sum(cost)::numeric(24, 8)::text as cost
+       from u group by tag order by tag`,
+      reads.flatMap((read) => read.values),
+    );
+    return rows.map((row) => ({ key: row.key, calls: Number(row.calls), tokens: Number(row.tokens), cost: row.cost }));
   }
 
   /** One summary per project, for lists (DataLoader): a single query over the daily rollup. */

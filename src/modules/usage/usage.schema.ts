@@ -3,18 +3,21 @@ import { decodeCursor, pageSize, toConnection } from '../../graphql/keyset.ts';
 import { ProviderKindEnum } from '../providers/providers.schema.ts';
 import { USAGE_DIMENSIONS } from './usage-dimensions.ts';
 import type { UsageRecord } from './usage-record.entity.ts';
-import { type UsageBucket, type UsageSummary, usageScope } from './usage.service.ts';
+import { type UsageBucket, type UsageScope, type UsageSummary, usageScope } from './usage.service.ts';
 
 const UsageBucketRef = builder.objectRef<UsageBucket>('UsageBucket').implement({
   fields: (t) => ({
-    key: t.exposeString('key', { description: 'A ProviderKind (OPENAI), a model id, or a UTC day (YYYY-MM-DD).' }),
+    key: t.exposeString('key', { description: 'A ProviderKind (OPENAI), a model id, a UTC day (YYYY-MM-DD), or a tag.' }),
     calls: t.exposeInt('calls'),
     tokens: t.expose('tokens', { type: 'SafeInt' }),
     cost: t.expose('cost', { type: 'Decimal' }),
   }),
 });
 
-export const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').implement({
+/** A summary with the scope it sums, so that tag buckets (a query of their own) are read only when asked. */
+export type ScopedSummary = UsageSummary & { scope: UsageScope | null };
+
+export const UsageSummaryRef = builder.objectRef<ScopedSummary>('UsageSummary').implement({
   description: 'Usage summed exactly. Tokens a provider did not report and costs that are unknown are left out of the sums.',
   fields: (t) => ({
     calls: t.exposeInt('calls'),
@@ -25,6 +28,11 @@ export const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').i
     unknownCostCalls: t.exposeInt('unknownCostCalls', { description: 'Calls whose cost could not be known.' }),
     // One list per grouping dimension (byProvider, byModel, byDay), in their declared order.
     ...Object.fromEntries(USAGE_DIMENSIONS.map(({ bucket }) => [bucket, t.field({ type: [UsageBucketRef], resolve: (summary) => summary[bucket] })])),
+    byTag: t.field({
+      type: [UsageBucketRef],
+      description: 'Per tag of the calls (CallLlmInput.tags), sorted by tag; a call with several tags counts under each.',
+      resolve: (summary, _args, { services }) => (summary.scope ? services.usage.tagBuckets(summary.scope) : []),
+    }),
   }),
 });
 
@@ -69,7 +77,10 @@ builder.queryFields((t) => ({
   usage: t.withAuth({ signedIn: true }).field({
     type: UsageSummaryRef,
     args: { filter: t.arg({ type: UsageFilterInput }) },
-    resolve: (_root, { filter }, { services, viewer }) => services.usage.summary(usageScope(viewer, toFilter(filter))),
+    resolve: async (_root, { filter }, { services, viewer }) => {
+      const scope = usageScope(viewer, toFilter(filter));
+      return { ...(await services.usage.summary(scope)), scope };
+    },
   }),
   usageRecords: t.withAuth({ signedIn: true }).connection({
     type: UsageRecordRef,

@@ -1,6 +1,6 @@
 import type { Actor } from '../auth/actor.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { UsageSummary } from './usage-dimensions.ts';
+import type { UsageBucket, UsageSummary } from './usage-dimensions.ts';
 import type { UsageRecord } from './usage-record.entity.ts';
 import type { UsageScope } from './usage-scope.ts';
 import { UsageReader } from './usage.reader.ts';
@@ -39,5 +39,9 @@ export class UsageService {
 
   summary(scope: UsageScope): Promise<UsageSummary> {
     return this.reader.summary(scope);
+  }
+
+  tagBuckets(scope: UsageScope): Promise<UsageBucket[]> {
+    return this.reader.tagBuckets(scope);
   }
 }

@@ -17,6 +17,8 @@ export interface UsageEntry {
   attempts: number;
   /** When the call happened; now by default. */
   at?: Date;
+  /** The call's tags, sorted and unique (validated by the call path). */
+  tags?: readonly string[];
   /** The budget reservation the call made (budgets.ledger.ts), settled by the same statement. */
   settlement?: Settlement | null;
 }
@@ -83,7 +85,24 @@ export class UsageWriter {
       entry.errorClass?.slice(0, 40) ?? null,
       entry.streamed,
       entry.attempts,
+      `{${(entry.tags ?? []).map((tag) => `"${tag}"`).join(',')}}`,
     ];
+    // Tagged calls also count in each tag's buckets; untagged ones send the statement without those parts.
+    const tagged = entry.tags?.length
+      ? `,
+       daily_tags as (
+         insert into specs.usage_daily_tags as d (day, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, tag, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r, unnest(r.tags) as tag
+         on conflict (day, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
+       ),
+       hourly_tags as (
+         insert into specs.usage_hourly_tags as d (hour, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, tag, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
+         from r, unnest(r.tags) as tag
+         on conflict (hour, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
+       )`
+      : '';
     // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
     // and the budgets' spend commit together or not at all. A reservation the sweeper already released
     // (its process was presumed dead) releases nothing again, but the charge still counts.
@@ -104,9 +123,9 @@ export class UsageWriter {
     const rows = await this.em.execute<SettledBudget[]>(
       `with r as (
          insert into specs.usage_records
-           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         returning created_at, user_id, project_id, provider, model,
+           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[])
+         returning created_at, user_id, project_id, provider, model, tags,
                    coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
                    coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
        ),
@@ -127,7 +146,7 @@ export class UsageWriter {
          select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
          from r
          on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
-       )${settle}
+       )${tagged}${settle}
        ${settlement ? 'select * from settled' : 'select 1 as id where false'}`,
       values,
     );
