@@ -10,10 +10,13 @@ import { AppError, httpStatusOf } from './errors.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './modules/export/export.service.ts';
 import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
+import { graphqlSsePlugin } from './graphql/graphql-sse.ts';
+import { multipartSubscriptionsPlugin } from './graphql/multipart-subscriptions.ts';
 import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { sharedEventsPlugin } from './graphql/shared-events.ts';
 import { openAiCompatResponse } from './modules/openai-compat/openai-compat.route.ts';
+import { consoleResponse } from './modules/console/console.route.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -25,8 +28,10 @@ export interface App {
 }
 
 interface InitialContext {
+  /** An HTTP operation's request (also graphql-sse's); absent on WebSocket. */
   request?: Request;
-  connectionParams?: Record<string, unknown>;
+  /** Set on WebSocket operations only: the authorization found for this operation (null: none). */
+  webSocketAuthorization?: string | null;
 }
 
 const EXPORT_ROUTE = /^\/api\/v1\/projects\/([^/]+)\/export\/([^/]+)\/?$/;
@@ -68,7 +73,7 @@ async function exportDownload(deps: AppDeps, request: Request, projectId: string
   }
 }
 
-/** Plain REST routes served beside GraphQL: health, readiness, export downloads. */
+/** Plain REST routes served beside GraphQL: health, readiness, export downloads, the web console. */
 function restRoutes(deps: AppDeps): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
@@ -77,6 +82,8 @@ function restRoutes(deps: AppDeps): Plugin {
         endResponse(await exportDownload(deps, request, decodeURIComponent(exportMatch[1]!), exportMatch[2]!));
       } else if (url.pathname.startsWith('/v1/')) {
         endResponse(await openAiCompatResponse(deps, request, url));
+      } else if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
+        endResponse(await consoleResponse(request, url));
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
@@ -107,10 +114,78 @@ function yogaLogger(logger: Logger) {
 }
 
 function authorizationOf(initial: InitialContext): string | null {
-  const fromParams = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
-  if (typeof fromParams === 'string') return fromParams;
+  if (initial.webSocketAuthorization !== undefined) return initial.webSocketAuthorization;
   return initial.request?.headers.get('authorization') ?? null;
 }
+
+/** A string value under `name`, whatever its case, in a plain object (connection params, headers); else null. */
+function headerIn(record: unknown, name: string): string | null {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return null;
+  for (const [key, value] of Object.entries(record)) {
+    if (key.toLowerCase() === name && typeof value === 'string' && value !== '') return value;
+  }
+  return null;
+}
+
+/**
+ * A WebSocket operation's authorization: the connection's `connectionParams.authorization` (graphql-ws
+ * clients), else the subscribe message's `payload.extensions.headers.authorization` (GraphiQL sends the
+ * Headers tab there, and an empty connection_init). Read per operation, and checked like an HTTP header.
+ */
+export function webSocketAuthorizationOf(connectionParams: unknown, extensions: unknown): string | null {
+  const headers = typeof extensions === 'object' && extensions !== null ? (extensions as { headers?: unknown }).headers : undefined;
+  return headerIn(connectionParams, 'authorization') ?? headerIn(headers, 'authorization');
+}
+
+/** GraphiQL's first tab: what Agora is and one query, one call and one subscription to run. */
+export const GRAPHIQL_WELCOME = `# Welcome to Agora, the GraphQL gateway in
+# front of every LLM provider you use (OpenAI,
+# Claude, Gemini, Mistral, Grok, Copilot,
+# Ollama, and local rules). It keeps provider
+# configurations, your API keys, and the usage
+# and exact cost of every call.
+#
+# 1. Put your access token in the Headers tab:
+#    {"Authorization": "Bearer agora_..."}
+#    (npm start prints the admin's once; more:
+#    npm run agora -- tokens:create)
+# 2. Run an operation: the run button lists the
+#    three below. Subscriptions stream over
+#    WebSocket with the same token.
+# 3. The Docs panel (top left) shows every field.
+
+# Who you are, and the providers you can use now.
+query Me {
+  me { email role }
+  providers { id name available defaultModel }
+}
+
+# One call through the gateway. It spends money:
+# its cost is on the result and in \`usage\`.
+# Without a provider, your active configuration
+# serves it (add your own key with addApiKey).
+mutation CallLlm {
+  callLlm(input: {
+    prompt: "Say hello in three languages"
+    maxTokens: 100
+  }) {
+    text provider model cost finishReason
+  }
+}
+
+# The same call, streamed: text deltas, then the
+# result. To follow an incident analysis, start
+# one with analyzeIncident(incidentId, provider)
+# and subscribe to analysisProgress(runId).
+subscription LlmStream {
+  llmStream(input: {
+    prompt: "Write a haiku about gateways"
+    maxTokens: 100
+  }) {
+    delta done result { text cost }
+  }
+}
+`;
 
 /** Builds the whole HTTP + WebSocket application without side effects; `start` binds the port. */
 export function buildApp(deps: AppDeps): App {
@@ -120,7 +195,13 @@ export function buildApp(deps: AppDeps): App {
     graphqlEndpoint: '/graphql',
     context: (initial: InitialContext) => buildContext(deps, authorizationOf(initial)),
     graphiql: config.graphiql
-      ? { title: 'Agora', subscriptionsProtocol: 'WS', headers: JSON.stringify({ Authorization: 'Bearer <token>' }) }
+      ? {
+          title: 'Agora',
+          // Over WebSocket GraphiQL sends the Headers tab in each subscribe message (see webSocketAuthorizationOf).
+          subscriptionsProtocol: 'WS',
+          defaultQuery: GRAPHIQL_WELCOME,
+          headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2),
+        }
       : false,
     // Bundled GraphiQL: the page works without reaching a CDN.
     renderGraphiQL,
@@ -133,7 +214,17 @@ export function buildApp(deps: AppDeps): App {
       requestSizePlugin(config.limits.requestBytes),
       requestLogPlugin(logger),
       restRoutes(deps),
+      // graphql-sse's protocol (both modes) at /graphql/stream, with the same context as /graphql.
+      graphqlSsePlugin({
+        logger,
+        refusalOf: async (authorization) => {
+          const context = await buildContext(deps, authorization);
+          return context.viewer ? null : (context.authProblem ?? 'Sign in first: send the header "Authorization: Bearer <token>".');
+        },
+      }),
       errorCodePlugin(),
+      // Apollo Client's HTTP subscriptions (multipart/mixed; subscriptionSpec=1.0).
+      multipartSubscriptionsPlugin({ logger }),
       ...protectionPlugins(config),
       // A run's followers share one execution per event (its event type reads nothing but the event).
       sharedEventsPlugin(['analysisProgress']),
@@ -160,6 +251,7 @@ export function buildApp(deps: AppDeps): App {
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          webSocketAuthorization: webSocketAuthorizationOf(ctx.connectionParams, payload.extensions),
         });
         const args = {
           schema,

@@ -230,9 +230,28 @@ describe('bad requests', () => {
   });
 
   it('refuses a simple cross-site GET without an Authorization or CSRF header', async () => {
-    const response = await t.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', { method: 'GET' });
+    // What a browser on another site sends (Sec-Fetch-Site: cross-site): the CSRF check refuses it.
+    const response = await t.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', { method: 'GET', headers: { 'sec-fetch-site': 'cross-site' } });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('tells a GET without a token what is missing: UNAUTHENTICATED, not a CSRF error', async () => {
+    // curl, a script, a URL typed in a browser (Sec-Fetch-Site: none): nothing runs, and the answer says why.
+    for (const headers of [{}, { 'sec-fetch-site': 'none' }, { 'sec-fetch-site': 'same-origin' }] as Record<string, string>[]) {
+      const response = await t.app.yoga.fetch('http://yoga/graphql?query=%7B%20me%20%7B%20email%20%7D%20%7D', { method: 'GET', headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      const body = (await response.json()) as GraphQLResponse;
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED' });
+      expect(body.errors?.[0]?.message).toMatch(/Authorization: Bearer <token>/);
+    }
+    // With a token, a GET query is answered; an anonymous GET that opts out of the CSRF check may introspect.
+    const signedIn = await t.app.yoga.fetch('http://yoga/graphql?query=%7B%20me%20%7B%20email%20%7D%20%7D', { headers: { authorization: `Bearer ${t.adminToken}` } });
+    expect(await signedIn.json()).toEqual({ data: { me: { email: 'admin@example.com' } } });
+    const introspection = await t.app.yoga.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers: { 'x-graphql-yoga-csrf': '1' } });
+    expect(await introspection.json()).toEqual({ data: { __typename: 'Query' } });
   });
 });
 

@@ -16,13 +16,18 @@ describe('in production', () => {
     const page = await t.app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
     expect(page.status).toBe(406);
     expect(await page.text()).toBe('');
-    // What a browser really sends: refused before anything is rendered, as a cross-site GET.
-    const browser = await t.app.yoga.fetch('http://yoga/graphql', {
-      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
-    });
-    expect(browser.status).toBe(403);
+    // What a browser really sends for a typed URL: refused before anything is rendered, saying what is missing.
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const browser = await t.app.yoga.fetch('http://yoga/graphql', { headers: { accept: browserAccept, 'sec-fetch-site': 'none' } });
+    expect(browser.status).toBe(401);
     expect(browser.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await browser.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(await browser.json()).toEqual({
+      errors: [{ message: expect.stringMatching(/^No access token: send the header "Authorization: Bearer <token>"/), extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+    // The same from another site: the CSRF check refuses it.
+    const crossSite = await t.app.yoga.fetch('http://yoga/graphql', { headers: { accept: browserAccept, 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.json()).toEqual({ errors: [{ message: 'Required CSRF header(s) not present', extensions: { code: 'BAD_USER_INPUT' } }] });
   });
 
   it('refuses introspection, even with a token', async () => {

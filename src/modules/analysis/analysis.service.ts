@@ -67,7 +67,7 @@ export async function appendEvent(em: EntityManager, runId: string, event: NewEv
     } else {
       assignments.push(`${RUN_COLUMNS[field]} = ?${field === 'result' ? '::jsonb' : ''}`);
     }
-    values.push(field === 'result' ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : value);
+    values.push(field === 'result' ? JSON.stringify(value) : field === 'progress' ? roundProgress(value as number) : value instanceof Date ? value.toISOString() : value);
   }
   const at = new Date();
   const delta = event.delta ?? null;
@@ -84,7 +84,7 @@ export async function appendEvent(em: EntityManager, runId: string, event: NewEv
       runId,
       event.stage,
       event.message,
-      ...(event.progress === null ? [] : [clamp(event.progress)]),
+      ...(event.progress === null ? [] : [roundProgress(event.progress)]),
       event.status,
       delta,
       at.toISOString(),
@@ -103,7 +103,12 @@ export async function appendEvent(em: EntityManager, runId: string, event: NewEv
   };
 }
 
-const clamp = (progress: number) => Math.min(Math.max(progress, 0), 1);
+// Progress is stored (and so sent) to 4 decimals: 0.1571, not 0.15714999999999998.
+const PROGRESS_DECIMALS = 4;
+const roundProgress = (progress: number) => {
+  const clamped = Math.min(Math.max(progress, 0), 1);
+  return Math.round(clamped * 10 ** PROGRESS_DECIMALS) / 10 ** PROGRESS_DECIMALS;
+};
 
 export class AnalysisService {
   private readonly em: EntityManager;
