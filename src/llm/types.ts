@@ -75,6 +75,12 @@ export interface TokenUsage {
   /** Null when the provider did not report it: never guessed as 0. */
   inputTokens: number | null;
   outputTokens: number | null;
+  /** Prompt tokens read from the provider's cache: a part of `inputTokens`. Absent when not reported. */
+  cachedInputTokens?: number;
+  /** Prompt tokens written to the provider's cache (Anthropic): a part of `inputTokens`. Absent when not reported. */
+  cacheWriteInputTokens?: number;
+  /** Tokens the model spent reasoning: a part of `outputTokens`. Absent when not reported. */
+  reasoningTokens?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'error' | 'other' | 'unknown';

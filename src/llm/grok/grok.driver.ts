@@ -10,6 +10,8 @@ export const grokDriver: LlmDriver = createOpenAiCompatibleDriver({
   defaultModel: defaultModel('GROK'),
   // xAI documents max_tokens for chat completions; it accepts a temperature on every model.
   quirks: { maxTokensField: 'max_tokens', acceptsTemperature: () => true },
+  // xAI reports reasoning tokens apart from completion_tokens, and bills them as output.
+  usageQuirks: { reasoningOutsideCompletion: true },
   // xAI documents function calling with auto/none/required/named tool_choice, and structured
   // outputs through response_format (json_object and json_schema), in OpenAI's shape.
   capabilities: CHAT_COMPLETIONS_CAPABILITIES,

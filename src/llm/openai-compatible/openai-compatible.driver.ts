@@ -9,7 +9,7 @@ import { toFinishReason } from './openai-compatible.finish-reason.ts';
 import { type RequestQuirks, toChatCompletionParams } from './openai-compatible.request.ts';
 import { toStreamParts } from './openai-compatible.stream.ts';
 import { toolCallsOfChoices } from './openai-compatible.tool-calls.ts';
-import { toTokenUsage } from './openai-compatible.usage.ts';
+import { toTokenUsage, type UsageQuirks } from './openai-compatible.usage.ts';
 
 export interface OpenAiCompatibleAuth {
   bearerToken: string;
@@ -24,6 +24,8 @@ export interface OpenAiCompatibleConfig {
   kind: ProviderKind;
   defaultModel: string;
   quirks: RequestQuirks;
+  /** How this API counts its usage where it departs from OpenAI (absent: as OpenAI does). */
+  usageQuirks?: UsageQuirks;
   /** What this API accepts of tools and response formats (each API says so in its driver). */
   capabilities: DriverCapabilities;
   /** Resolves the endpoint and credentials for one call (Copilot exchanges a token here). */
@@ -88,7 +90,7 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
         return {
           text: completion.choices.map((choice) => choice.message.content ?? '').join(''),
           model: request.model,
-          usage: toTokenUsage(completion.usage),
+          usage: toTokenUsage(completion.usage, config.usageQuirks),
           finishReason: toFinishReason(completion.choices[0]?.finish_reason, toolCalls.length > 0),
           toolCalls,
         };
@@ -106,7 +108,7 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
           { ...toChatCompletionParams(request, config.quirks), stream: true, stream_options: { include_usage: true } },
           { signal: upstreamSignal },
         );
-        yield* toStreamParts(chunks, request.model);
+        yield* toStreamParts(chunks, request.model, config.usageQuirks);
       });
     },
   };

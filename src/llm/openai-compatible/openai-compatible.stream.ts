@@ -2,19 +2,23 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { StreamPart, TokenUsage } from '../types.ts';
 import { toFinishReason } from './openai-compatible.finish-reason.ts';
 import { ToolCallAssembler } from './openai-compatible.tool-calls.ts';
-import { toTokenUsage } from './openai-compatible.usage.ts';
+import { toTokenUsage, type UsageQuirks } from './openai-compatible.usage.ts';
 
 /**
  * Chunks -> parts. The finish part waits for the end of the stream: with include_usage the
  * usage arrives in one more chunk (with no choices) after the chunk that carries finish_reason,
  * and the tool calls are only whole once every fragment is in.
  */
-export async function* toStreamParts(chunks: AsyncIterable<ChatCompletionChunk>, model: string): AsyncGenerator<StreamPart> {
+export async function* toStreamParts(
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  model: string,
+  usageQuirks: UsageQuirks = {},
+): AsyncGenerator<StreamPart> {
   let finishReason: string | null = null;
   let usage: TokenUsage = { inputTokens: null, outputTokens: null };
   const toolCalls = new ToolCallAssembler();
   for await (const chunk of chunks) {
-    if (chunk.usage) usage = toTokenUsage(chunk.usage);
+    if (chunk.usage) usage = toTokenUsage(chunk.usage, usageQuirks);
     // Every choice, not only the first: see toolCallsOfChoices.
     for (const choice of chunk.choices) {
       if (choice.delta.content) yield { type: 'text-delta', text: choice.delta.content };

@@ -83,7 +83,16 @@ describe('Gemini driver specifics', () => {
   });
 
   it('counts thinking tokens as output, since they are billed as output', () => {
-    expect(toTokenUsage({ promptTokenCount: 10, candidatesTokenCount: 5, thoughtsTokenCount: 7 })).toEqual({ inputTokens: 10, outputTokens: 12 });
-    expect(toTokenUsage({ promptTokenCount: 10 })).toEqual({ inputTokens: 10, outputTokens: null });
+    expect(toTokenUsage({ promptTokenCount: 10, candidatesTokenCount: 5, thoughtsTokenCount: 7 })).toStrictEqual({ inputTokens: 10, outputTokens: 12, reasoningTokens: 7 });
+    expect(toTokenUsage({ promptTokenCount: 10 })).toStrictEqual({ inputTokens: 10, outputTokens: null });
+  });
+
+  it('reports cached content as a part of the prompt, and no parts Gemini did not report', () => {
+    expect(toTokenUsage({ promptTokenCount: 1000, cachedContentTokenCount: 750, candidatesTokenCount: 5 })).toStrictEqual({
+      inputTokens: 1000,
+      outputTokens: 5,
+      cachedInputTokens: 750,
+    });
+    expect(toTokenUsage({ promptTokenCount: 10, candidatesTokenCount: 5 })).toStrictEqual({ inputTokens: 10, outputTokens: 5 });
   });
 });
