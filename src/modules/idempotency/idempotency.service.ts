@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, badInput } from '../../errors.ts';
+import { sleepWithSignal } from '../../llm/retry.ts';
 import type { Actor } from '../auth/actor.ts';
 
 /** How long a key's result is kept and served again. */
@@ -71,7 +72,7 @@ export class IdempotencyService {
       }
       if (row.result !== null) return { kind: 'done', result: row.result };
       // The first request is still running: wait for its result.
-      await sleep(wait, signal);
+      await sleepWithSignal(wait, signal);
       wait = Math.min(wait * 2, WAIT_STEP_MS.max);
     }
   }
@@ -94,19 +95,4 @@ export class IdempotencyService {
 
 function checkKey(key: string): void {
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw badInput('idempotencyKey must be 1 to 255 visible ASCII characters.', { field: 'idempotencyKey' });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -65,22 +65,21 @@ export class RoutingCache {
     this.maxUserKeys = options.maxUserKeys ?? 10_000;
   }
 
-  async configurations(load: () => Promise<RoutingConfiguration[]>, now = Date.now()): Promise<RoutingConfiguration[]> {
-    const cached = this.providers;
-    if (cached && now - cached.cachedAt < this.providerTtlMs) return cached.value;
-    const generation = this.generation;
-    const value = await load();
-    if (generation === this.generation) this.providers = { value, cachedAt: now };
-    return value;
+  configurations(load: () => Promise<RoutingConfiguration[]>, now = Date.now()): Promise<RoutingConfiguration[]> {
+    return this.snapshot(this.providers, (kept) => (this.providers = kept), load, now);
   }
 
   /** Every budget's target: a call under no budget then costs no lookup at all. Same TTL as configurations. */
-  async budgetTargets(load: () => Promise<BudgetTarget[]>, now = Date.now()): Promise<BudgetTarget[]> {
-    const cached = this.budgets;
+  budgetTargets(load: () => Promise<BudgetTarget[]>, now = Date.now()): Promise<BudgetTarget[]> {
+    return this.snapshot(this.budgets, (kept) => (this.budgets = kept), load, now);
+  }
+
+  /** A whole-list snapshot: served while fresh; a load that raced a change is returned but not kept. */
+  private async snapshot<T>(cached: Snapshot<T> | null, keep: (snapshot: Snapshot<T>) => void, load: () => Promise<T>, now: number): Promise<T> {
     if (cached && now - cached.cachedAt < this.providerTtlMs) return cached.value;
     const generation = this.generation;
     const value = await load();
-    if (generation === this.generation) this.budgets = { value, cachedAt: now };
+    if (generation === this.generation) keep({ value, cachedAt: now });
     return value;
   }
 
