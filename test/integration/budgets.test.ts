@@ -140,7 +140,7 @@ describe('the ledger', () => {
   it('releases the reservation of a call whose process died, once it expires', async () => {
     const budget = (await setBudget({ scope: 'GLOBAL', period: 'TOTAL', limit: '1' })).data!.setBudget;
     const ledger = new BudgetLedger(t.db.orm.em.fork());
-    const reservation = await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, { maxCost: '0.25000000', unbounded: null });
+    const reservation = await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.25000000', unbounded: null }));
     expect(reservation).not.toBeNull();
     expect((await budgetRow(budget.id)).reserved).toBe('0.25000000');
     expect(await ledger.sweep(new Date())).toBe(0);
@@ -153,15 +153,15 @@ describe('the ledger', () => {
     const beforeMidnight = new Date('2026-03-01T23:59:30Z');
     const ledger = (now: Date) => new BudgetLedger(t.db.orm.em.fork(), { now: () => now });
     const actor = { id: member.id, role: 'MEMBER' as const };
-    const first = (await ledger(beforeMidnight).reserve(actor, null, { maxCost: '0.90000000', unbounded: null }))!;
+    const first = (await ledger(beforeMidnight).reserve(actor, null, () => ({ maxCost: '0.90000000', unbounded: null })))!;
     await new UsageWriter(t.db.orm.em.fork()).record({
       userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.80000000',
       latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, at: beforeMidnight,
       settlement: { reservationId: first.id, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
     });
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.80000000', reserved: '0.00000000' });
-    await expect(ledger(new Date('2026-03-01T23:59:50Z')).reserve(actor, null, { maxCost: '0.30000000', unbounded: null })).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
-    const next = await ledger(new Date('2026-03-02T00:00:01Z')).reserve(actor, null, { maxCost: '0.30000000', unbounded: null });
+    await expect(ledger(new Date('2026-03-01T23:59:50Z')).reserve(actor, null, () => ({ maxCost: '0.30000000', unbounded: null }))).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+    const next = await ledger(new Date('2026-03-02T00:00:01Z')).reserve(actor, null, () => ({ maxCost: '0.30000000', unbounded: null }));
     expect(next).not.toBeNull();
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.30000000' });
   });

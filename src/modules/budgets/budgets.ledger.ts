@@ -63,13 +63,15 @@ export class BudgetLedger {
   }
 
   /**
-   * Reserves `bound.maxCost` under every applicable budget in one statement: the budgets' rows are locked,
+   * Reserves the call's bound (`maxCost`) under every applicable budget in one statement: the budgets' rows are locked,
    * rolled over to the current period, checked, and all reserved or none. Null: no budget applies.
    * Throws BUDGET_EXCEEDED (and tells the budgets' followers) when any would go over its limit.
    */
-  async reserve(actor: Actor, projectId: string | null, bound: CallBound): Promise<Reservation | null> {
+  async reserve(actor: Actor, projectId: string | null, boundOf: () => CallBound): Promise<Reservation | null> {
     const budgets = await this.applicable(actor, projectId);
     if (budgets.length === 0) return null;
+    // Bounding a call reads its whole conversation: only worth it when a budget applies.
+    const bound = boundOf();
     if (bound.maxCost === null) {
       const strict = budgets.filter((budget) => !budget.allowUnpriced);
       if (strict.length) {

@@ -277,7 +277,7 @@ export class CallsService {
     const { tags, ...content } = request;
     const driverRequest = this.capable(route, content);
     await this.deps.rateLimits?.admit(actor);
-    const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, callBound(route, driverRequest)) : null;
+    const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
     return { request: driverRequest, reservation, tags };
   }
 
