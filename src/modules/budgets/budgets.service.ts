@@ -139,13 +139,14 @@ export class BudgetsService {
   async list(actor: Actor, filter: { scope?: BudgetScope | null; userId?: string | null; projectId?: string | null } = {}): Promise<BudgetView[]> {
     const clauses: string[] = [];
     const values: unknown[] = [];
-    if (!isAdmin(actor)) {
-      clauses.push(`(b.scope = 'GLOBAL' or b.user_id = ? or b.project_id in (select id from specs.projects where owner_id = ?))`);
-      values.push(actor.id, actor.id);
-    }
-    if (filter.scope) clauses.push('b.scope = ?') && values.push(filter.scope);
-    if (filter.userId) clauses.push('b.user_id = ?') && values.push(uuid(filter.userId, 'userId'));
-    if (filter.projectId) clauses.push('b.project_id = ?') && values.push(uuid(filter.projectId, 'projectId'));
+    const where = (clause: string, ...clauseValues: unknown[]) => {
+      clauses.push(clause);
+      values.push(...clauseValues);
+    };
+    if (!isAdmin(actor)) where(`(b.scope = 'GLOBAL' or b.user_id = ? or b.project_id in (select id from specs.projects where owner_id = ?))`, actor.id, actor.id);
+    if (filter.scope) where('b.scope = ?', filter.scope);
+    if (filter.userId) where('b.user_id = ?', uuid(filter.userId, 'userId'));
+    if (filter.projectId) where('b.project_id = ?', uuid(filter.projectId, 'projectId'));
     const rows = await this.em.execute<BudgetRow[]>(`${SELECT} ${clauses.length ? `where ${clauses.join(' and ')}` : ''} order by b.scope, b.created_at, b.id`, values);
     return rows.map(toView);
   }
