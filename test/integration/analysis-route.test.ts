@@ -21,10 +21,7 @@ afterAll(async () => {
 
 describe('an incident analysis', () => {
   it('resolves its route once: one configuration lookup, one user-key lookup, one configuration key opened', async () => {
-    const created = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-      variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config-key', isActive: true } },
-    });
-    expect(created.errors).toBeUndefined();
+    await t.configureProvider({ name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config-key', isActive: true });
     fakes.openai.script({ text: AI_ANSWER });
     const incidentId = await createIncident(t, { title: 'api pods OOMKilled', description: 'Memory climbs until the pods are killed.', severity: 'HIGH' });
 

@@ -17,10 +17,7 @@ beforeAll(async () => {
   t = await createTestApp();
   member = await t.createUser('budget-member@example.com');
   other = await t.createUser('budget-other@example.com');
-  const created = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-    variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true } },
-  });
-  expect(created.errors).toBeUndefined();
+  await t.configureProvider({ name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true });
 });
 afterAll(async () => {
   await Promise.all([t.close(), fakes.close()]);

@@ -51,10 +51,7 @@ const WEATHER_TOOL = {
 const TOOL_RESULT = '{"forecast":"sunny, 21 C"}';
 
 async function configure(kind: Remote): Promise<void> {
-  const response = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-    variables: { input: { name: kind, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-for-${kind}`, isActive: true } },
-  });
-  expect(response.errors).toBeUndefined();
+  await t.configureProvider({ name: kind, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-for-${kind}`, isActive: true });
 }
 
 async function callLlm(input: Record<string, unknown>) {

@@ -11,10 +11,7 @@ beforeAll(async () => {
   fakes = await startFakeLlmServers();
   t = await createTestApp();
   member = await t.createUser('idempotent@example.com');
-  const created = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-    variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config', isActive: true } },
-  });
-  expect(created.errors).toBeUndefined();
+  await t.configureProvider({ name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config', isActive: true });
 });
 afterAll(async () => {
   await Promise.all([t.close(), fakes.close()]);

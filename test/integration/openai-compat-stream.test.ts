@@ -27,10 +27,7 @@ beforeEach(async () => {
   await t.db.sql('delete from specs.intelligence_providers');
   await t.db.sql('delete from specs.usage_records');
   for (const kind of ['OPENAI', 'CLAUDE'] as const) {
-    const response = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-      variables: { input: { name: kind, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-${kind}`, isActive: false } },
-    });
-    expect(response.errors).toBeUndefined();
+    await t.configureProvider({ name: kind, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-${kind}`, isActive: false });
   }
 });
 

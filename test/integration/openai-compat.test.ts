@@ -52,12 +52,7 @@ beforeEach(async () => {
 });
 
 async function configure(kind: Remote, isActive: boolean, name: string = kind): Promise<string> {
-  const response = await t.graphql<{ createIntelligenceProvider: { id: string } }>(
-    'mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }',
-    { variables: { input: { name, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-for-${kind}`, isActive } } },
-  );
-  expect(response.errors).toBeUndefined();
-  return response.data!.createIntelligenceProvider.id;
+  return t.configureProvider({ name, provider: kind, config: fakes.settingsFor(kind), apiKey: `key-for-${kind}`, isActive });
 }
 
 const usageRows = () =>

@@ -14,9 +14,7 @@ beforeAll(async () => {
   fakes = await startFakeLlmServers();
   t = await createTestApp();
   member = await t.createUser('tags@example.com');
-  await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
-    variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config', isActive: true } },
-  });
+  await t.configureProvider({ name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: 'sk-config', isActive: true });
 });
 afterAll(async () => {
   await Promise.all([t.close(), fakes.close()]);

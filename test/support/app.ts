@@ -30,6 +30,8 @@ export interface TestApp {
     query: string,
     options?: { variables?: Record<string, unknown>; token?: string | null; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<Data>>;
+  /** Creates a provider configuration as the admin (createIntelligenceProvider); throws on any GraphQL error. */
+  configureProvider(input: Record<string, unknown>): Promise<string>;
   /** Creates a user and returns its token. */
   createUser(email: string, role?: 'ADMIN' | 'MEMBER'): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
@@ -72,6 +74,21 @@ export async function createTestApp(environment: Record<string, string> = {}, ap
   const adminEmail = appOptions.database ? `admin-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com` : 'admin@example.com';
   const admin = await createUser(adminEmail, 'ADMIN');
 
+  const graphql: TestApp['graphql'] = async (query, options = {}) => {
+    const token = options.token === undefined ? admin.token : options.token;
+    const response = await app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query, variables: options.variables }),
+    });
+    const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+    return { status: response.status, ...body } as GraphQLResponse<never>;
+  };
+
   return {
     app,
     runtime,
@@ -81,20 +98,15 @@ export async function createTestApp(environment: Record<string, string> = {}, ap
     logs,
     adminToken: admin.token,
     createUser,
-    async graphql(query, options = {}) {
-      const token = options.token === undefined ? admin.token : options.token;
-      const response = await app.yoga.fetch('http://yoga/graphql', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...options.headers,
-        },
-        body: JSON.stringify({ query, variables: options.variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<never>;
+    async configureProvider(input) {
+      const response = await graphql<{ createIntelligenceProvider: { id: string } }>(
+        'mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }',
+        { variables: { input } },
+      );
+      if (response.errors || !response.data) throw new Error(`createIntelligenceProvider failed: ${JSON.stringify(response.errors)}`);
+      return response.data.createIntelligenceProvider.id;
     },
+    graphql,
     async close() {
       await runtime.stop();
       if (appOptions.database === undefined) await db.drop();
