@@ -5,22 +5,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UsageWriter, type UsageEntry } from '../../src/modules/usage/usage.writer.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeOpenAiServer } from '../support/fake-llm/openai-compatible.fake.ts';
 import type { FakeServer } from '../support/fake-llm/fake-http-server.ts';
+import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { ROOT } from '../support/process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER) {
-  const message = `No browser at ${CHROMIUM}: the web console's browser tests cannot run (apt-get install chromium, or set CHROMIUM_PATH).`;
-  // In CI a missing browser is a failure, never a silent skip.
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n!!! SKIPPED: ${message}\n`);
-}
+const HAVE_BROWSER = browserAvailable("the web console's browser tests");
 
 const SHOTS = join(ROOT, 'test-results', 'console');
 // The README's image: written when missing (or with CONSOLE_SCREENSHOT=update), so runs leave git clean.
@@ -202,7 +196,7 @@ describe.skipIf(!HAVE_BROWSER)('the web console in a browser', () => {
 
   beforeAll(async () => {
     await Promise.all([seedUsage(), mkdir(SHOTS, { recursive: true })]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);

@@ -1,23 +1,16 @@
 // GraphiQL at GET /graphql, in a real browser (Debian's Chromium driven by playwright-core) against the
 // gateway on a real port: the token goes in the Headers tab, and a subscription to a local analysis's
 // progress streams its events into the result pane over WebSocket.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, createIncident, waitForRun, finished } from '../support/analysis.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { ROOT } from '../support/process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER) {
-  const message = `No browser at ${CHROMIUM}: the GraphiQL browser test cannot run (apt-get install chromium, or set CHROMIUM_PATH).`;
-  // In CI a missing browser is a failure, never a silent skip.
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n!!! SKIPPED: ${message}\n`);
-}
+const HAVE_BROWSER = browserAvailable("the GraphiQL browser test");
 
 const SHOTS = join(ROOT, 'test-results', 'graphiql');
 
@@ -45,7 +38,7 @@ describe.skipIf(!HAVE_BROWSER)('GraphiQL in a browser', () => {
     t = await createTestApp();
     origin = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
     await mkdir(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     page = await context.newPage();
