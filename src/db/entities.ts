@@ -1,6 +1,6 @@
 import { AccessTokenSchema } from '../modules/auth/access-token.entity.ts';
 import { UserSchema } from '../modules/auth/user.entity.ts';
-import { IntelligenceProviderSchema } from '../modules/providers/intelligence-provider.entity.ts';
+import { IntelligenceProviderSchema, ProviderHealthSchema } from '../modules/providers/intelligence-provider.entity.ts';
 import { UsageRecordSchema } from '../modules/usage/usage-record.entity.ts';
 import { UsageDailySchema } from '../modules/usage/usage-daily.entity.ts';
 import { UsageDailyTotalSchema } from '../modules/usage/usage-daily-total.entity.ts';
@@ -17,6 +17,7 @@ import { CodeFileSchema } from '../modules/projects/code-file.entity.ts';
 import { TemplateSchema } from '../modules/templates/template.entity.ts';
 import { BudgetReservationSchema, BudgetSchema } from '../modules/budgets/budget.entity.ts';
 import { IdempotencyKeySchema } from '../modules/idempotency/idempotency-key.entity.ts';
+import { ResponseCacheEntrySchema } from '../modules/cache/response-cache.entity.ts';
 import { RateLimitWindowSchema } from '../modules/ratelimits/rate-limit-window.entity.ts';
 
 /** Every entity the ORM knows; a new module adds its entities here (and a migration). */
@@ -43,4 +44,6 @@ export const entities = [
   BudgetReservationSchema,
   IdempotencyKeySchema,
   RateLimitWindowSchema,
+  ProviderHealthSchema,
+  ResponseCacheEntrySchema,
 ];

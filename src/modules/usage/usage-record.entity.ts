@@ -29,6 +29,10 @@ export const UsageRecordSchema = defineEntity({
     attempts: p.integer().default(1),
     /** The call's tags (CallLlmInput.tags), sorted and unique; summaries bucket them (byTag). */
     tags: p.array<string>().columnType('text[]').defaultRaw("'{}'"),
+    /** Served from the response cache: no upstream request, cost 0. */
+    cached: p.boolean().default(false),
+    /** For a cached answer, what the call it repeats cost (null: unknown). */
+    savedCost: p.decimal('string').precision(20).scale(8).nullable(),
   },
   indexes: [{ properties: ['user', 'createdAt'] }, { properties: ['createdAt'] }],
 });
