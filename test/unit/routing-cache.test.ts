@@ -6,6 +6,7 @@ const configuration = (id: string, isActive = false): RoutingConfiguration => ({
   name: id,
   provider: 'OPENAI',
   config: {},
+  fallbackIds: [],
   isActive,
   apiKeyVersion: 1,
   apiKeyCiphertext: 'sealed',

@@ -58,7 +58,7 @@ export class ProviderRouting {
   }
 }
 
-const ROUTING_COLUMNS = `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, updated_at
+const ROUTING_COLUMNS = `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, fallback_ids, updated_at
   from specs.intelligence_providers`;
 
 interface RoutingRow {
@@ -69,6 +69,7 @@ interface RoutingRow {
   is_active: boolean;
   api_key_version: number | null;
   api_key_ciphertext: string | null;
+  fallback_ids: string[];
   updated_at: Date;
 }
 
@@ -81,6 +82,7 @@ function toRoutingConfiguration(row: RoutingRow): RoutingConfiguration {
     isActive: row.is_active,
     apiKeyVersion: row.api_key_version,
     apiKeyCiphertext: row.api_key_ciphertext,
+    fallbackIds: row.fallback_ids,
     updatedAt: new Date(row.updated_at),
   };
 }

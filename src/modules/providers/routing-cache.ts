@@ -10,6 +10,8 @@ export interface RoutingConfiguration {
   isActive: boolean;
   apiKeyVersion: number | null;
   apiKeyCiphertext: string | null;
+  /** The configurations a failed call goes on with, in order (see calls/call-chain.ts). */
+  fallbackIds: string[];
   updatedAt: Date;
 }
 
