@@ -11,6 +11,7 @@ import { createRunWorker } from './jobs/run-worker.ts';
 import { revokedUserOf, TokenCache } from './modules/auth/token-cache.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
+import { ResponseCache } from './modules/cache/response-cache.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
 import { RateLimitOverrides } from './modules/ratelimits/rate-limiter.ts';
 import type { RateLimitRuntime } from './modules/ratelimits/ratelimits.service.ts';
@@ -84,6 +85,7 @@ export async function startRuntime(options: {
       new PostgresWindowStore(options.orm.em.fork()).sweep(Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate-limit window sweep failed'));
     }
     new IdempotencyService(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed'));
+    new ResponseCache(options.orm.em.fork(), config.responseCache).sweep().catch((error: unknown) => logger.warn({ err: error }, 'response cache sweep failed'));
   }, RESERVATION_SWEEP_MS);
   sweeper.unref();
   const app = buildApp(deps);

@@ -11,7 +11,9 @@ import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { BudgetsService } from './modules/budgets/budgets.service.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { type TokenCache, userRevocationKey } from './modules/auth/token-cache.ts';
-import { CallsService } from './modules/calls/calls.service.ts';
+import type { CallObserver } from './modules/calls/call-observer.ts';
+import { type CallResult, CallsService } from './modules/calls/calls.service.ts';
+import { ResponseCache } from './modules/cache/response-cache.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
 import { ExportService } from './modules/export/export.service.ts';
 import { GitHubService } from './modules/github/github.service.ts';
@@ -42,6 +44,8 @@ export interface AppDeps {
   routingCache?: RoutingCache;
   /** Rate-limit counters (Redis, when configured) and cached overrides (see modules/ratelimits); absent: PostgreSQL, nothing cached. */
   rateLimits?: RateLimitRuntime;
+  /** What watches provider calls (metrics, traces: src/observability/); absent: nothing does. */
+  callObserver?: CallObserver;
 }
 
 export interface Services {
@@ -62,7 +66,7 @@ export interface Services {
 
 export function createServices(
   em: EntityManager,
-  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits'>,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver'>,
 ): Services {
   const providers = new ProvidersService(em, deps.secretBox, deps.routingCache);
   const usage = new UsageService(em);
@@ -81,6 +85,8 @@ export function createServices(
     budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
     rateLimits: createRateLimiter(em, deps.config.rateLimits, deps.rateLimits),
     idempotency: new IdempotencyService(em),
+    observer: deps.callObserver,
+    responseCache: { store: new ResponseCache<CallResult>(em, deps.config.responseCache), ttlSeconds: deps.config.responseCache.ttlSeconds },
   });
   return {
     auth: new AuthService(em, {

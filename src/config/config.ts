@@ -23,6 +23,7 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
@@ -52,12 +53,21 @@ const environmentSchema = z.object({
   // Per user, per minute, across replicas; unset: no default limit (overrides still apply).
   RATE_LIMIT_RPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
   RATE_LIMIT_TPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
+  // Each provider configuration's circuit breaker (modules/providers/circuit-breaker.ts).
+  BREAKER_FAILURES: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(10_000).default(5),
+  BREAKER_WINDOW_SECONDS: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(86_400).default(60),
+  BREAKER_COOLDOWN_SECONDS: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(86_400).default(30),
+  RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int('expected a whole number').min(1).max(2_592_000).default(3600),
+  RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int('expected a whole number').min(1).max(10_000_000).default(10_000),
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: z.coerce.number().int('expected a whole number').min(1024).max(50_000_000).default(1_048_576),
   // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
   ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
+/** Every variable the gateway reads (deploy files are checked against it, so a misspelt one fails a test). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape);
 
 export interface Config {
   env: Environment['NODE_ENV'];
@@ -66,6 +76,8 @@ export interface Config {
   host: string;
   publicUrl: string | undefined;
   logLevel: Environment['LOG_LEVEL'];
+  /** Human-readable logs (pino-pretty) on a terminal: in development unless LOG_PRETTY=false. */
+  logPretty: boolean;
   database: { url: string | undefined; poolMax: number };
   dataDir: string;
   embeddedPostgresPort: number;
@@ -81,6 +93,10 @@ export interface Config {
   callLimits: { maxMessages: number; maxCharacters: number; maxTools: number };
   /** Every user's default rate limits (RATE_LIMIT_RPM, RATE_LIMIT_TPM); null: none. */
   rateLimits: { requestsPerMinute: number | null; tokensPerMinute: number | null };
+  /** Circuit breaker defaults: failures within the window that open it, and its cool-down. */
+  breaker: { failureThreshold: number; windowMs: number; cooldownMs: number };
+  /** The response cache: TTL of `cache: true` when the configuration sets none, row bound, largest answer stored. */
+  responseCache: { ttlSeconds: number; maxEntries: number; maxEntryBytes: number };
   /** Keys of last resort by provider kind, from each kind's environment variable. */
   providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
@@ -111,6 +127,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
+    logPretty: env.NODE_ENV === 'development' && env.LOG_PRETTY !== false,
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
     dataDir: resolve(env.AGORA_DATA_DIR),
     embeddedPostgresPort: env.AGORA_PG_PORT,
@@ -136,6 +153,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     callLimits: { maxMessages: env.CALL_MAX_MESSAGES, maxCharacters: env.CALL_MAX_CHARACTERS, maxTools: env.CALL_MAX_TOOLS },
     rateLimits: { requestsPerMinute: env.RATE_LIMIT_RPM ?? null, tokensPerMinute: env.RATE_LIMIT_TPM ?? null },
+    breaker: { failureThreshold: env.BREAKER_FAILURES, windowMs: env.BREAKER_WINDOW_SECONDS * 1000, cooldownMs: env.BREAKER_COOLDOWN_SECONDS * 1000 },
+    responseCache: {
+      ttlSeconds: env.RESPONSE_CACHE_TTL_SECONDS,
+      maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES,
+      maxEntryBytes: env.RESPONSE_CACHE_MAX_ENTRY_BYTES,
+    },
     providerKeys: Object.fromEntries(
       ENVIRONMENT_KEY_VARIABLES.flatMap(({ kind, variable }) => {
         const value: unknown = Reflect.get(env, variable);

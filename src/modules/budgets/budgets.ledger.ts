@@ -133,6 +133,16 @@ export class BudgetLedger {
     return { reservationId: reservation.id, budgetIds: reservation.budgetIds, reserved: reservation.amount, charge };
   }
 
+  /** Gives a reservation back unspent: the call went on elsewhere (a fallback reserves its own). */
+  async release(reservation: Reservation): Promise<void> {
+    await this.em.execute(
+      `with released as (delete from specs.budget_reservations where id = ? returning budget_ids, amount)
+       update specs.budgets b set reserved = greatest(b.reserved - r.amount, 0), updated_at = now()
+       from released r where b.id = any(r.budget_ids)`,
+      [reservation.id],
+    );
+  }
+
   /** After a settlement: a WARNING, once per period, for each budget whose spend crossed its warnAt. */
   async warnCrossings(settled: readonly SettledBudget[]): Promise<void> {
     for (const budget of settled) {

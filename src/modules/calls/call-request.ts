@@ -36,6 +36,8 @@ export interface CallRequestInput {
   temperature?: number | null;
   /** Labels for usage summaries (byTag); not sent to the provider. */
   tags?: readonly string[] | null;
+  /** Serve from (and store in) the response cache; false: never, even when the configuration caches. */
+  cache?: boolean | null;
 }
 
 /** A validated call body: everything of a driver request but the model, which the route decides. */
@@ -48,6 +50,8 @@ export interface CallRequest {
   responseFormat?: ResponseFormat;
   /** Sorted and unique; for usage accounting only, never sent to a provider. */
   tags: string[];
+  /** The caller's word on the response cache; undefined: the configuration's cacheTtlSeconds decides. */
+  cache?: boolean;
 }
 
 /** Bounds on one call's content; configurable (config: CALL_MAX_*). */
@@ -64,7 +68,7 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Validates a call's content; the first problem is BAD_USER_INPUT naming its field. */
 export function toCallRequest(input: CallRequestInput, limits: CallLimits = DEFAULT_CALL_LIMITS): CallRequest {
   const messages = conversationOf(input, limits);
-  const request: CallRequest = { messages, tags: tagsOf(input.tags) };
+  const request: CallRequest = { messages, tags: tagsOf(input.tags), ...(typeof input.cache === 'boolean' ? { cache: input.cache } : {}) };
   if (input.maxTokens !== null && input.maxTokens !== undefined) {
     if (!Number.isInteger(input.maxTokens) || input.maxTokens < 1 || input.maxTokens > 1_000_000) {
       throw badInput('maxTokens must be between 1 and 1000000.', { field: 'maxTokens' });

@@ -32,6 +32,10 @@ export interface Route {
   /** The configuration's defaults, used when the call names none. */
   defaults: { maxTokens?: number; temperature?: number };
   settings: DriverSettings;
+  /** Whose key the call uses: a rejected user key says nothing of the configuration's health. */
+  keySource: 'user' | 'configuration' | 'environment' | null;
+  /** Where the call goes on after a retryable failure, in order (empty for a pinned configuration). */
+  fallbacks: readonly RoutingConfiguration[];
 }
 
 /** The LLM a project routes to; NOT_FOUND when the actor may not use the project. */
@@ -64,24 +68,41 @@ export class CallRouter {
     const active = pinned || named ? null : await this.deps.routing.active();
     const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
     const configuration = pinned ?? (named ? await this.deps.routing.forKind(kind) : active);
-    const config = configuration?.config ?? {};
     const projectModel = project?.provider === kind ? project.model : null;
-    const model = target.model?.trim() || projectModel || config.model || defaultModel(kind);
+    const model = target.model?.trim() || projectModel || configuration?.config.model || defaultModel(kind);
+    // Testing a configuration tests its own key, not the admin's, and nothing else.
+    const route = await this.routeThrough(pinned ? null : actor, kind, configuration, model, target.projectId ?? null);
+    const fallbacks = configuration && !pinned ? await this.deps.routing.fallbacksOf(configuration) : [];
+    return fallbacks.length ? { ...route, fallbacks } : route;
+  }
+
+  /**
+   * A fallback of a prepared route: the configuration's own model, key resolution and prices, for the same
+   * caller and project. Throws API_KEY_REQUIRED when no key is found for it.
+   */
+  fallback(actor: Actor, route: Route, configuration: RoutingConfiguration): Promise<Route> {
+    const model = configuration.config.model || defaultModel(configuration.provider);
+    return this.routeThrough(actor, configuration.provider, configuration, model, route.projectId);
+  }
+
+  private async routeThrough(actor: Actor | null, kind: ProviderKind, configuration: RoutingConfiguration | null, model: string, projectId: string | null): Promise<Route> {
+    const config = configuration?.config ?? {};
     // New models appear weekly: any id is served; one the catalogue does not price costs NULL (unknown).
     requireModelId(kind, model);
-    // Testing a configuration tests its own key, not the admin's.
-    const apiKey = getDriver(kind).requiresApiKey ? await this.resolveKey(pinned ? null : actor, kind, configuration) : null;
+    const key = getDriver(kind).requiresApiKey ? await this.resolveKey(actor, kind, configuration) : null;
     return {
       kind,
       model,
       modelInfo: findModel(kind, model, config.prices),
       configuration,
-      projectId: target.projectId ?? null,
+      projectId,
       defaults: {
         ...(config.maxTokens !== undefined ? { maxTokens: config.maxTokens } : {}),
         ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
       },
-      settings: { apiKey, baseUrl: endpointOf(config), tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs },
+      settings: { apiKey: key?.secret ?? null, baseUrl: endpointOf(config), tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs },
+      keySource: key?.source ?? null,
+      fallbacks: [],
     };
   }
 
@@ -94,15 +115,15 @@ export class CallRouter {
     return configuration !== null && configuration.apiKeyVersion !== null;
   }
 
-  private async resolveKey(actor: Actor | null, kind: ProviderKind, configuration: RoutingConfiguration | null): Promise<string> {
+  private async resolveKey(actor: Actor | null, kind: ProviderKind, configuration: RoutingConfiguration | null): Promise<{ secret: string; source: 'user' | 'configuration' | 'environment' }> {
     const own = actor ? await unsealed(() => this.deps.userKey(actor.id, kind), 'Your stored key for this provider') : null;
-    if (own) return own;
+    if (own) return { secret: own, source: 'user' };
     const configured = configuration
       ? await unsealed(async () => this.deps.routing.keyOf(configuration), `The key of configuration "${configuration.name}"`)
       : null;
-    if (configured) return configured;
+    if (configured) return { secret: configured, source: 'configuration' };
     const fromEnvironment = this.deps.environmentKeys[kind];
-    if (fromEnvironment) return fromEnvironment;
+    if (fromEnvironment) return { secret: fromEnvironment, source: 'environment' };
     throw new AppError(
       'API_KEY_REQUIRED',
       `${providerName(kind)} needs an API key: add your own with addApiKey, or ask an admin to configure one.`,

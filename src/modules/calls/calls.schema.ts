@@ -55,6 +55,11 @@ const CallLlmInput = builder.inputType('CallLlmInput', {
     temperature: t.float(),
     projectId: t.id(),
     tags: t.stringList({ description: 'Labels for usage summaries (usage { byTag }): at most 10, each 1 to 64 letters, digits and . : / @ _ -. Not sent to the provider.' }),
+    cache: t.boolean({
+      description:
+        'Serve an identical earlier answer (same you, or same project with projectId; provider, model, messages, tools and parameters) from the response cache at cost 0, ' +
+        'and store this one. Default: the configuration\u2019s config.cacheTtlSeconds decides; false: never.',
+    }),
     idempotencyKey: t.string({
       description: 'Repeating a call with the same key within 24 hours returns the first result again: no second upstream call, no second usage row. The same key with another input: CONFLICT.',
     }),

@@ -1,4 +1,4 @@
-import { badInput } from '../../errors.ts';
+import { AppError, badInput } from '../../errors.ts';
 import { computeCost, defaultModel } from '../../llm/catalogue.ts';
 import { ProviderCallError } from '../../llm/errors.ts';
 import { providerName } from '../../llm/provider-kinds.ts';
@@ -7,13 +7,16 @@ import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.t
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { UsageWriter } from '../usage/usage.writer.ts';
-import type { BudgetLedger, Reservation } from '../budgets/budgets.ledger.ts';
+import type { BudgetLedger } from '../budgets/budgets.ledger.ts';
 import type { RateLimiter } from '../ratelimits/rate-limiter.ts';
 import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
 import { callBound } from './call-bound.ts';
+import { type Admitted, type Breaker, CallChain } from './call-chain.ts';
+import { type CallObserver, NO_OBSERVER } from './call-observer.ts';
+import { type CacheScope, type ResponseCache, responseCacheKey } from '../cache/response-cache.ts';
 import { toAppError } from './call-errors.ts';
 import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
-import { type CallResult, type CallStreamEvent, parsedAnswer, parsedToolCalls } from './call-result.ts';
+import { type CallAttempt, type CallResult, type CallStreamEvent, parsedAnswer, parsedToolCalls } from './call-result.ts';
 import { CallRouter, type Route, type RouterDeps, type RouteTarget } from './call-router.ts';
 
 export type { CallResult, CallStreamEvent } from './call-result.ts';
@@ -41,6 +44,12 @@ export interface CallsDeps extends RouterDeps {
   idempotency?: IdempotencyService;
   limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+  /** Metrics and traces of each attempt and call (src/observability/); absent: nothing watches. */
+  observer?: CallObserver;
+  /** Per-configuration circuit breakers (providers/circuit-breaker.ts); absent: every configuration is always tried. */
+  breaker?: Breaker;
+  /** Answers of calls that asked for the cache; absent: `cache: true` is served fresh. */
+  responseCache?: { store: Pick<ResponseCache<CallResult>, 'get' | 'put'>; ttlSeconds: number };
 }
 
 /** The driver's answer, as the execute stage hands it to the account stage. */
@@ -57,13 +66,25 @@ interface Outcome {
   streamed: boolean;
   attempts: number;
   errorClass: string | null;
+  /** Set for an answer served from the response cache: what the call it repeats cost. */
+  savedCost?: string | null;
 }
 
-/** What the admit stage lets go out: the driver request and what it holds under budgets. */
-interface Admitted {
-  request: GenerateRequest;
-  reservation: Reservation | null;
-  tags: string[];
+/** Where a call's answer is looked up and stored in the response cache. */
+interface CacheLookup {
+  key: string;
+  scope: CacheScope;
+  provider: ProviderKind;
+  configurationId: string | null;
+  ttlSeconds: number;
+}
+
+/** The first configuration's admission, with what the response cache had for the call. */
+interface AdmittedCall extends Admitted {
+  /** The cached answer: the call is served from it. */
+  cached: CallResult | null;
+  /** Where a fresh answer is stored; null when the call does not use the cache. */
+  cacheLookup: CacheLookup | null;
 }
 
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
@@ -157,100 +178,191 @@ export class CallsService {
   }
 
   async generate(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): Promise<CallResult> {
-    const admitted = await this.admit(actor, route, request);
-    const driverRequest = admitted.request;
     const started = performance.now();
-    let attempts = 0;
-    // The driver gets a plain signal of our own: the HTTP server's request signal stops telling its own
-    // listeners once an SDK builds AbortSignal.any() over it, and a disconnect would then read as a
-    // retryable timeout (a second, paid request).
-    const upstream = linkedController(signal);
-    try {
-      const answer = await withRetry(
-        (attempt) => {
-          attempts = attempt;
-          return getDriver(route.kind).generate(driverRequest, route.settings, upstream.signal);
-        },
-        { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
-      );
-      const result = resultOf(route, driverRequest, answer, started);
-      await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed: false, attempts, errorClass: null });
-      return result;
-    } catch (error) {
-      await this.accountFailure(actor, route, admitted, started, error, false, attempts);
-      throw toAppError(route.kind, error);
-    } finally {
-      upstream.release();
+    const first = await this.admit(actor, route, request);
+    if (first.cached) return this.serveCached(actor, route, first, started, false);
+    const chain = this.chain(actor, request, { route, admitted: first });
+    let upstreamAttempts = 0;
+    for (let leg = await chain.next(); leg; leg = await chain.next()) {
+      const legStarted = performance.now();
+      const attempt = this.observer.attempt({ provider: leg.route.kind, model: leg.route.model, configurationId: leg.route.configuration?.id ?? null, streamed: false });
+      // The driver gets a plain signal of our own: the HTTP server's request signal stops telling its own
+      // listeners once an SDK builds AbortSignal.any() over it, and a disconnect would then read as a
+      // retryable timeout (a second, paid request).
+      const upstream = linkedController(signal);
+      const { route: legRoute, admitted } = leg;
+      try {
+        const answer = await attempt.run(() =>
+          withRetry(
+            () => {
+              upstreamAttempts += 1;
+              return getDriver(legRoute.kind).generate(admitted.request, legRoute.settings, upstream.signal);
+            },
+            { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
+          ),
+        );
+        attempt.end({ ok: true, errorCode: null, inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens, finishReason: answer.finishReason });
+        await chain.succeeded(leg, Math.round(performance.now() - legStarted));
+        const result = resultOf(legRoute, admitted.request, answer, started, chain.attempts);
+        await this.account(actor, legRoute, admitted, result, { status: 'SUCCEEDED', streamed: false, attempts: upstreamAttempts, errorClass: null });
+        await this.remember(actor, first, legRoute, result);
+        return result;
+      } catch (error) {
+        attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
+        if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), signal.aborted)) continue;
+        break;
+      } finally {
+        upstream.release();
+      }
     }
+    const { route: last, admitted } = chain.holder;
+    await this.accountFailure(actor, last, admitted, started, chain.error, false, upstreamAttempts, chain.attempts);
+    throw toAppError(last.kind, chain.error);
   }
 
   /** Streams text deltas, then one final event with the result. Stopping early aborts the provider call. */
   async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
-    const admitted = await this.admit(actor, route, request);
-    const driverRequest = admitted.request;
-    const upstream = linkedController(signal);
     const started = performance.now();
-    let attempts = 0;
+    const first = await this.admit(actor, route, request);
+    if (first.cached) {
+      const result = await this.serveCached(actor, route, first, started, true);
+      for (const delta of replayDeltas(result.text)) yield { delta, done: false };
+      yield { done: true, result };
+      return;
+    }
+    const chain = this.chain(actor, request, { route, admitted: first });
+    let upstreamAttempts = 0;
     let text = '';
     let accounted = false;
-    // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it.
-    const idleMs = route.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
-    let stalled = false;
-    let idleTimer: NodeJS.Timeout | undefined;
-    const watchIdle = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
-        stalled = true;
-        upstream.abort(new Error('stream idle'));
-      }, idleMs);
-    };
-    watchIdle();
+    let shown = false;
     try {
-      const parts = streamWithRetry(
-        (attempt) => {
-          attempts = attempt;
-          return getDriver(route.kind).stream(driverRequest, route.settings, upstream.signal);
-        },
-        { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
-      );
-      for await (const part of parts) {
+      for (let leg = await chain.next(); leg; leg = await chain.next()) {
+        const { route: legRoute, admitted } = leg;
+        const legStarted = performance.now();
+        const attempt = this.observer.attempt({ provider: legRoute.kind, model: legRoute.model, configurationId: legRoute.configuration?.id ?? null, streamed: true });
+        const upstream = linkedController(signal);
+        // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it,
+        // the wait for the first chunk included.
+        const idleMs = legRoute.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
+        let stalled = false;
+        let idleTimer: NodeJS.Timeout | undefined;
+        const watchIdle = () => {
+          clearTimeout(idleTimer);
+          idleTimer = setTimeout(() => {
+            stalled = true;
+            upstream.abort(new Error('stream idle'));
+          }, idleMs);
+        };
         watchIdle();
-        if (part.type === 'text-delta') {
-          text += part.text;
-          yield { delta: part.text, done: false };
-        } else if (part.type === 'error') {
-          throw part.error;
-        } else if (part.type === 'finish') {
-          const result = resultOf(route, driverRequest, { ...part, model: part.model || route.model, text }, started);
-          accounted = true;
-          await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed: true, attempts, errorClass: null });
-          yield { done: true, result };
-          return;
+        try {
+          const parts = attempt.run(() =>
+            streamWithRetry(
+              () => {
+                upstreamAttempts += 1;
+                return getDriver(legRoute.kind).stream(admitted.request, legRoute.settings, upstream.signal);
+              },
+              { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
+            ),
+          );
+          for await (const part of parts) {
+            watchIdle();
+            if (part.type === 'text-delta') {
+              text += part.text;
+              shown = true;
+              yield { delta: part.text, done: false };
+            } else if (part.type === 'error') {
+              throw part.error;
+            } else if (part.type === 'finish') {
+              clearTimeout(idleTimer);
+              attempt.end({ ok: true, errorCode: null, inputTokens: part.usage.inputTokens, outputTokens: part.usage.outputTokens, finishReason: part.finishReason });
+              await chain.succeeded(leg, Math.round(performance.now() - legStarted));
+              const result = resultOf(legRoute, admitted.request, { ...part, model: part.model || legRoute.model, text }, started, chain.attempts);
+              accounted = true;
+              await this.account(actor, legRoute, admitted, result, { status: 'SUCCEEDED', streamed: true, attempts: upstreamAttempts, errorClass: null });
+              await this.remember(actor, first, legRoute, result);
+              yield { done: true, result };
+              return;
+            }
+          }
+          throw new ProviderCallError({ provider: legRoute.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
+        } catch (caught) {
+          const error = stalled
+            ? new ProviderCallError({
+                provider: legRoute.kind,
+                code: 'TIMEOUT',
+                retryable: false,
+                message: `${providerName(legRoute.kind)} ${shown ? 'stopped sending' : 'sent nothing'} for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
+              })
+            : caught;
+          attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
+          // Once text reached the client, a failure ends the stream with an error: never a silent switch.
+          if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), shown || signal.aborted)) continue;
+          break;
+        } finally {
+          clearTimeout(idleTimer);
+          upstream.release();
+          if (!accounted && signal.aborted) upstream.abort();
         }
       }
-      throw new ProviderCallError({ provider: route.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
-    } catch (caught) {
+      const { route: last, admitted } = chain.holder;
       accounted = true;
-      const error = stalled
-        ? new ProviderCallError({
-            provider: route.kind,
-            code: 'TIMEOUT',
-            retryable: false,
-            message: `${providerName(route.kind)} stopped sending for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
-          })
-        : caught;
-      await this.accountFailure(actor, route, admitted, started, error, true, attempts);
-      throw toAppError(route.kind, error);
+      await this.accountFailure(actor, last, admitted, started, chain.error, true, upstreamAttempts, chain.attempts, text);
+      throw toAppError(last.kind, chain.error);
     } finally {
-      clearTimeout(idleTimer);
-      upstream.release();
       if (!accounted) {
         // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
-        upstream.abort();
-        const result = resultOf(route, driverRequest, { text, model: route.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started);
-        await this.account(actor, route, admitted, result, { status: 'CANCELLED', streamed: true, attempts, errorClass: 'ABORTED' });
+        const { route: last, admitted } = chain.holder;
+        const result = resultOf(last, admitted.request, { text, model: last.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started, chain.attempts);
+        await this.account(actor, last, admitted, result, { status: 'CANCELLED', streamed: true, attempts: upstreamAttempts, errorClass: 'ABORTED' });
       }
     }
+  }
+
+  /** The execute stage's way through the route's fallbacks, each admitted as it is reached. */
+  private chain(actor: Actor, request: CallRequest, first: { route: Route; admitted: Admitted }): CallChain {
+    const { tags: _tags, cache: _cache, ...content } = request;
+    return new CallChain(
+      {
+        enter: async (configuration, from) => {
+          const route = await this.router.fallback(actor, from, configuration);
+          const driverRequest = this.capable(route, content);
+          const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
+          return { route, admitted: { request: driverRequest, reservation, tags: first.admitted.tags } };
+        },
+        leave: async (admitted) => {
+          if (admitted.reservation && this.deps.budgets) await this.deps.budgets.release(admitted.reservation);
+        },
+        breaker: this.deps.breaker ?? null,
+        observer: this.observer,
+      },
+      first,
+    );
+  }
+
+  private get observer(): CallObserver {
+    return this.deps.observer ?? NO_OBSERVER;
+  }
+
+  /** A cached answer served: cost 0, no upstream request, a usage row marked cached with what it saved. */
+  private async serveCached(actor: Actor, route: Route, admitted: AdmittedCall, started: number, streamed: boolean): Promise<CallResult> {
+    const stored = admitted.cached!;
+    const result: CallResult = { ...stored, cost: '0', cached: true, attempts: [], latencyMs: Math.round(performance.now() - started) };
+    await this.account(actor, route, admitted, result, { status: 'SUCCEEDED', streamed, attempts: 0, errorClass: null, savedCost: stored.cost });
+    this.observer.cache('hit');
+    return result;
+  }
+
+  /** Stores a successful answer when the call asked for the cache, under the key it was looked up with. */
+  private async remember(actor: Actor, first: AdmittedCall, served: Route, result: CallResult): Promise<void> {
+    const lookup = first.cacheLookup;
+    const cache = this.deps.responseCache;
+    if (!lookup || !cache || result.finishReason === 'error') return;
+    // A fallback's answer is another provider's: it is not the answer to the call as keyed.
+    if (served.configuration?.id !== lookup.configurationId || served.kind !== lookup.provider) return;
+    const { attempts: _attempts, latencyMs: _latency, ...answer } = result;
+    // Best effort: the call is answered and accounted; a cache that cannot store it only costs a fresh call later.
+    const stored = await cache.store.put(lookup.key, lookup.scope, { ...answer, attempts: [], latencyMs: 0 }, lookup.ttlSeconds).catch(() => false);
+    if (stored) this.observer.cache('store');
   }
 
   /** Sends a tiny prompt through one configuration, read once; a failing provider is a result, not an error. */
@@ -270,19 +382,45 @@ export class CallsService {
 
   /**
    * Stage 2: whether this route may serve this request, before anything goes upstream: what the driver
-   * can do, then the call's largest possible cost reserved under every budget that applies. Returns the
-   * driver request with the configuration's defaults filled in, and the reservation to settle.
+   * can do, the caller's rate limit, a cached answer (which needs nothing more), then the call's largest
+   * possible cost reserved under every budget that applies. Returns the driver request with the
+   * configuration's defaults filled in, and the reservation to settle.
    */
-  private async admit(actor: Actor, route: Route, request: CallRequest): Promise<Admitted> {
-    const { tags, ...content } = request;
+  private async admit(actor: Actor, route: Route, request: CallRequest): Promise<AdmittedCall> {
+    const { tags, cache, ...content } = request;
     const driverRequest = this.capable(route, content);
     await this.deps.rateLimits?.admit(actor);
+    const cacheLookup = this.cacheLookupOf(actor, route, driverRequest, cache);
+    if (cacheLookup) {
+      const hit = await this.deps.responseCache!.store.get(cacheLookup.key, cacheLookup.scope);
+      if (hit) return { request: driverRequest, reservation: null, tags, cached: hit, cacheLookup: null };
+      this.observer.cache('miss');
+    }
     const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
-    return { request: driverRequest, reservation, tags };
+    return { request: driverRequest, reservation, tags, cached: null, cacheLookup };
+  }
+
+  /**
+   * Where this call's answer is cached, when it asks for the cache (`cache: true`, or its configuration's
+   * cacheTtlSeconds unless it says `cache: false`): one user's answers, or one project's with a projectId.
+   */
+  private cacheLookupOf(actor: Actor, route: Route, request: GenerateRequest, cache: boolean | undefined): CacheLookup | null {
+    const responseCache = this.deps.responseCache;
+    const configured = route.configuration?.config.cacheTtlSeconds;
+    if (!responseCache || cache === false || (cache !== true && !configured)) return null;
+    const scope: CacheScope = { userId: actor.id, projectId: route.projectId };
+    const configurationId = route.configuration?.id ?? null;
+    return {
+      key: responseCacheKey(scope, { provider: route.kind, configurationId, model: route.model, request }),
+      scope,
+      provider: route.kind,
+      configurationId,
+      ttlSeconds: configured ?? responseCache.ttlSeconds,
+    };
   }
 
   /** What the route's driver can map; the local provider answers no prompt. */
-  private capable(route: Route, request: Omit<CallRequest, 'tags'>): GenerateRequest {
+  private capable(route: Route, request: Omit<CallRequest, 'tags' | 'cache'>): GenerateRequest {
     if (route.kind === 'LOCAL') {
       throw badInput(
         'The local provider is rule-based and answers no free-form prompt: name another provider, or ask an admin to activate one.',
@@ -316,10 +454,11 @@ export class CallsService {
   /** Stage 4: the call's one usage row, and in the same statement its budget reservation settled. */
   private async account(actor: Actor, route: Route, admitted: Admitted, result: CallResult, outcome: Outcome): Promise<void> {
     const { reservation } = admitted;
+    const cached = outcome.savedCost !== undefined;
     const settled = await this.deps.usage.record({
       userId: actor.id,
       projectId: route.projectId,
-      provider: route.kind,
+      provider: result.provider,
       model: result.model,
       inputTokens: result.inputTokens,
       outputTokens: result.outputTokens,
@@ -328,24 +467,53 @@ export class CallsService {
       status: outcome.status,
       errorClass: outcome.errorClass,
       streamed: outcome.streamed,
-      attempts: Math.max(outcome.attempts, 1),
+      attempts: cached ? 0 : Math.max(outcome.attempts, 1),
       tags: admitted.tags,
       settlement: reservation && this.deps.budgets ? this.deps.budgets.settlement(reservation, result.cost, outcome.status) : null,
+      cached: cached ? { savedCost: outcome.savedCost ?? null } : null,
     });
     if (settled.length && this.deps.budgets) await this.deps.budgets.warnCrossings(settled);
-    await this.deps.rateLimits?.settle(actor, result.inputTokens === null && result.outputTokens === null ? null : (result.inputTokens ?? 0) + (result.outputTokens ?? 0));
+    const tokens = cached || (result.inputTokens === null && result.outputTokens === null) ? null : (result.inputTokens ?? 0) + (result.outputTokens ?? 0);
+    await this.deps.rateLimits?.settle(actor, tokens);
+    this.observer.call({
+      provider: result.provider,
+      model: result.model,
+      status: outcome.status,
+      streamed: outcome.streamed,
+      cached,
+      durationSeconds: result.latencyMs / 1000,
+      inputTokens: cached ? null : result.inputTokens,
+      outputTokens: cached ? null : result.outputTokens,
+      cost: result.cost,
+    });
   }
 
-  private accountFailure(actor: Actor, route: Route, admitted: Admitted, started: number, error: unknown, streamed: boolean, attempts: number): Promise<void> {
+  private accountFailure(
+    actor: Actor,
+    route: Route,
+    admitted: Admitted,
+    started: number,
+    error: unknown,
+    streamed: boolean,
+    attempts: number,
+    tried: CallAttempt[],
+    text = '',
+  ): Promise<void> {
     const aborted = error instanceof ProviderCallError && error.code === 'ABORTED';
-    const result = resultOf(route, admitted.request, { text: '', model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started);
+    const result = resultOf(route, admitted.request, { text, model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started, tried);
     return this.account(actor, route, admitted, result, {
       status: aborted ? 'CANCELLED' : 'FAILED',
       streamed,
       attempts,
-      errorClass: error instanceof ProviderCallError ? error.code : 'INTERNAL',
+      errorClass: error instanceof ProviderCallError ? error.code : error instanceof AppError ? error.code : 'INTERNAL',
     });
   }
+}
+
+/** A cached answer's text as a stream replays it: in pieces of about a line of words. */
+function* replayDeltas(text: string): Generator<string> {
+  const pieces = text.match(/[\s\S]{1,80}(?:\s|$)|[\s\S]{1,80}/g) ?? [];
+  yield* pieces;
 }
 
 /** An AbortController that the caller's signal aborts, until released. */
@@ -357,10 +525,9 @@ function linkedController(signal: AbortSignal): AbortController & { release(): v
   return Object.assign(controller, { release: () => signal.removeEventListener('abort', forward) });
 }
 
-function resultOf(route: Route, request: GenerateRequest, answer: Answer, started: number): CallResult {
+function resultOf(route: Route, request: GenerateRequest, answer: Answer, started: number, attempts: CallAttempt[]): CallResult {
   const { inputTokens, outputTokens } = answer.usage;
   const model = answer.model || route.model;
-  const latencyMs = Math.round(performance.now() - started);
   const ok = answer.finishReason !== 'error';
   return {
     text: answer.text,
@@ -370,11 +537,11 @@ function resultOf(route: Route, request: GenerateRequest, answer: Answer, starte
     outputTokens,
     tokensUsed: inputTokens !== null && outputTokens !== null ? inputTokens + outputTokens : null,
     cost: computeCost(route.kind, model, answer.usage, new Date(), route.configuration?.config.prices),
-    latencyMs,
+    latencyMs: Math.round(performance.now() - started),
     finishReason: answer.finishReason,
     toolCalls: parsedToolCalls(answer.toolCalls),
     ...parsedAnswer(answer.text, ok && answer.toolCalls.length === 0 ? request.responseFormat : undefined),
     cached: false,
-    attempts: [{ provider: route.kind, model, configurationId: route.configuration?.id ?? null, ok, errorCode: null, latencyMs }],
+    attempts: [...attempts],
   };
 }

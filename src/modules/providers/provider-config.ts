@@ -17,6 +17,8 @@ const common = {
    * USD per 1k tokens; they come before the catalogue's (src/llm/prices/configured.ts).
    */
   prices: configuredPricesSchema,
+  /** Caches this configuration's answers for so many seconds (up to 30 days), as if every call asked `cache: true`. */
+  cacheTtlSeconds: z.number().int().min(1).max(2_592_000),
 };
 
 const extra = { host: httpUrl, tokenUrl: httpUrl };
@@ -40,6 +42,7 @@ export interface ProviderConfig {
   host?: string;
   tokenUrl?: string;
   prices?: ConfiguredPrices;
+  cacheTtlSeconds?: number;
 }
 
 /** Validates a configuration's `config` for its driver; the first problem becomes BAD_USER_INPUT. */

@@ -42,6 +42,28 @@ export class ProviderRouting {
     return newest;
   }
 
+  /**
+   * Where a call through `configuration` goes on when it fails: its fallbacks in order, each followed by its
+   * own (depth first), every configuration once, never the first one again. Read from the cached list.
+   */
+  async fallbacksOf(configuration: RoutingConfiguration): Promise<RoutingConfiguration[]> {
+    if (configuration.fallbackIds.length === 0) return [];
+    const byId = new Map((await this.all()).map((row) => [row.id, row]));
+    const chain: RoutingConfiguration[] = [];
+    const seen = new Set([configuration.id]);
+    const visit = (ids: readonly string[]): void => {
+      for (const id of ids) {
+        const next = byId.get(id);
+        if (!next || seen.has(id) || chain.length >= MAX_CHAIN) continue;
+        seen.add(id);
+        chain.push(next);
+        visit(next.fallbackIds);
+      }
+    };
+    visit(configuration.fallbackIds);
+    return chain;
+  }
+
   /** One configuration, read fresh (testing a configuration). NOT_FOUND when there is none. */
   async byId(id: string): Promise<RoutingConfiguration> {
     const [row] = isUuid(id) ? await this.em.execute<RoutingRow[]>(`${ROUTING_COLUMNS} where id = ?`, [id]) : [];
@@ -57,6 +79,9 @@ export class ProviderRouting {
     return this.cache ? this.cache.openedKey(row, open) : open();
   }
 }
+
+/** The most fallbacks one call tries, however the lists chain. */
+const MAX_CHAIN = 10;
 
 const ROUTING_COLUMNS = `select id, name, provider, config, is_active, api_key_version, api_key_ciphertext, fallback_ids, updated_at
   from specs.intelligence_providers`;

@@ -3,6 +3,7 @@ import { type ConfiguredPrices, defaultModel, type ModelInfo, modelsFor, PRICE_C
 import { PROVIDER_KINDS, providerName } from '../../llm/provider-kinds.ts';
 import { listDrivers } from '../../llm/registry.ts';
 import type { LlmDriver } from '../../llm/types.ts';
+import { isAdmin } from '../auth/actor.ts';
 import type { IntelligenceProvider } from './intelligence-provider.entity.ts';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', { values: PROVIDER_KINDS });
@@ -89,7 +90,27 @@ const ProviderDriverRef = builder.objectRef<LlmDriver>('ProviderDriver').impleme
   }),
 });
 
-export const IntelligenceProviderRef = builder.objectRef<IntelligenceProvider>('IntelligenceProvider').implement({
+/** A configuration's settings as an admin sees them: any URL without its userinfo (saved before the outbound check). */
+function shownConfig(config: IntelligenceProvider['config']): IntelligenceProvider['config'] {
+  const shown: Record<string, unknown> = { ...config };
+  for (const key of ['baseUrl', 'host', 'tokenUrl']) {
+    const value = shown[key];
+    if (typeof value !== 'string') continue;
+    try {
+      const url = new URL(value);
+      if (!url.username && !url.password) continue;
+      url.username = '';
+      url.password = '';
+      shown[key] = url.toString();
+    } catch {
+      shown[key] = '(invalid URL)';
+    }
+  }
+  return shown;
+}
+
+export const IntelligenceProviderRef: ReturnType<typeof builder.objectRef<IntelligenceProvider>> = builder.objectRef<IntelligenceProvider>('IntelligenceProvider');
+IntelligenceProviderRef.implement({
   description: 'A stored provider configuration. At most one is active; its API key is write-only.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -99,9 +120,22 @@ export const IntelligenceProviderRef = builder.objectRef<IntelligenceProvider>('
       description: 'The model calls use: config.model, else the driver default.',
       resolve: (row) => (typeof row.config.model === 'string' ? row.config.model : defaultModel(row.provider)),
     }),
-    config: t.field({ type: 'JSON', resolve: (row) => row.config }),
+    config: t.field({
+      type: 'JSON',
+      description: 'The driver settings; members see only the model (never an address), admins all of it, URLs without userinfo.',
+      resolve: (row, _args, { viewer }) => (viewer && isAdmin(viewer) ? shownConfig(row.config) : typeof row.config.model === 'string' ? { model: row.config.model } : {}),
+    }),
     hasApiKey: t.boolean({ resolve: (row) => row.apiKeyVersion !== null && row.apiKeyVersion !== undefined }),
-    apiKeyHint: t.string({ nullable: true, resolve: (row) => row.apiKeyHint ?? null }),
+    apiKeyHint: t.string({
+      nullable: true,
+      description: 'The stored key\u2019s last characters, for admins; null for members.',
+      resolve: (row, _args, { viewer }) => (viewer && isAdmin(viewer) ? (row.apiKeyHint ?? null) : null),
+    }),
+    fallbacks: t.field({
+      type: [IntelligenceProviderRef],
+      description: 'Where a call goes on, in order, when this configuration fails before answering (admins; empty for members).',
+      resolve: (row, _args, { viewer, services }) => (viewer && isAdmin(viewer) ? services.providers.byIds(row.fallbackIds ?? []) : []),
+    }),
     isActive: t.exposeBoolean('isActive'),
     description: t.exposeString('description'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -132,6 +166,9 @@ const inputFields = (required: boolean) =>
       apiKey: t.string({ description: 'Write-only. On update: a new key replaces, null removes, omitted keeps.' }),
       description: t.string(),
       isActive: t.boolean(),
+      fallbackIds: t.idList({
+        description: 'Configurations to go on with, in order, on a retryable failure before the first byte (at most 5; no cycles). On update: [] or null removes them, omitted keeps them.',
+      }),
     }),
   });
 const CreateInput = inputFields(true);

@@ -22,10 +22,19 @@ export interface ProviderInput {
   apiKey?: string | null;
   description?: string | null;
   isActive?: boolean | null;
+  /** The configurations a failed call goes on with, in order; null or [] removes them; undefined keeps them. */
+  fallbackIds?: readonly string[] | null;
 }
+
+/** The longest fallback list one configuration may have. */
+export const MAX_FALLBACKS = 5;
 
 // Activations queue on this lock, so concurrent ones leave exactly one active row, never zero or two.
 const ACTIVATION_LOCK = 727_002;
+// Fallback changes queue on this one, so two concurrent changes cannot close a cycle together.
+const FALLBACK_LOCK = 727_003;
+// The config keys that say where a call goes: changing one must not take the stored key along.
+const ENDPOINT_KEYS = ['baseUrl', 'host', 'tokenUrl'] as const;
 
 export function providerKeyAad(id: string): string {
   return `specs.intelligence_providers:${id}`;
@@ -78,7 +87,12 @@ export class ProvidersService {
       });
       this.setApiKey(row, input.apiKey);
       await em.flush();
-      if (input.isActive) await this.activateWithin(em, row.id);
+      if (input.fallbackIds?.length) row.fallbackIds = await this.checkedFallbacks(em, row.id, input.fallbackIds);
+      if (input.isActive) {
+        await this.activateWithin(em, row.id);
+        row.isActive = true;
+      }
+      await em.flush();
       return row;
     });
   }
@@ -91,9 +105,18 @@ export class ProvidersService {
     const config = input.config !== undefined || kind !== current.provider ? parseProviderConfig(kind, input.config ?? current.config) : null;
     return this.writing(name, async (em) => {
       const row = await em.findOneOrFail(IntelligenceProviderSchema, { id }, { populate: ['apiKeyCiphertext'] });
+      if (config && row.apiKeyVersion !== null && input.apiKey === undefined) {
+        const moved = ENDPOINT_KEYS.find((key) => (config as Record<string, unknown>)[key] !== row.config[key]);
+        if (moved) {
+          throw badInput(`Changing config.${moved} would send the stored API key to another address: give apiKey again (or null to remove it).`, {
+            field: 'apiKey',
+          });
+        }
+      }
       row.name = name;
       row.provider = kind;
       if (config) row.config = { ...config };
+      if (input.fallbackIds !== undefined) row.fallbackIds = input.fallbackIds?.length ? await this.checkedFallbacks(em, id, input.fallbackIds) : [];
       if (input.description !== undefined && input.description !== null) row.description = input.description.trim();
       if (input.apiKey !== undefined) this.setApiKey(row, input.apiKey);
       await em.flush();
@@ -131,6 +154,45 @@ export class ProvidersService {
     });
     this.changed();
     return was;
+  }
+
+  /**
+   * A fallback list as given, checked: existing configurations, not the configuration itself, no repeats,
+   * at most MAX_FALLBACKS, and no cycle through the other configurations' lists (A -> B -> A).
+   */
+  private async checkedFallbacks(em: EntityManager, id: string, fallbackIds: readonly string[]): Promise<string[]> {
+    const field = { field: 'fallbackIds' };
+    if (fallbackIds.length > MAX_FALLBACKS) throw badInput(`fallbackIds takes at most ${MAX_FALLBACKS} configurations.`, field);
+    if (new Set(fallbackIds).size !== fallbackIds.length) throw badInput('fallbackIds names a configuration twice.', field);
+    if (fallbackIds.includes(id)) throw badInput('A configuration cannot be its own fallback.', field);
+    await em.execute('select pg_advisory_xact_lock(?)', [FALLBACK_LOCK]);
+    const rows = await em.execute<{ id: string; name: string; fallback_ids: string[] }[]>('select id, name, fallback_ids from specs.intelligence_providers');
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const unknown = fallbackIds.find((fallback) => !isUuid(fallback) || !byId.has(fallback));
+    if (unknown !== undefined) throw badInput(`fallbackIds: no configuration has the id "${unknown.slice(0, 64)}".`, field);
+    // Walk what the new list reaches; reaching `id` again closes a cycle.
+    const seen = new Set<string>();
+    const walk = (from: string, path: string[]): void => {
+      for (const next of from === id ? fallbackIds : (byId.get(from)?.fallback_ids ?? [])) {
+        if (next === id) {
+          const names = [...path, next].map((step) => byId.get(step)?.name ?? step);
+          throw badInput(`fallbackIds would make a cycle: ${names.join(' -> ')}.`, field);
+        }
+        if (seen.has(next)) continue;
+        seen.add(next);
+        walk(next, [...path, next]);
+      }
+    };
+    walk(id, [id]);
+    return [...fallbackIds];
+  }
+
+  /** Configurations by id, in the order asked (missing ones left out): a configuration's fallbacks. */
+  async byIds(ids: readonly string[]): Promise<IntelligenceProvider[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.em.find(IntelligenceProviderSchema, { id: { $in: [...ids] } });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   private async activateWithin(em: EntityManager, id: string): Promise<void> {

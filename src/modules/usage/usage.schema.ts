@@ -52,6 +52,14 @@ const UsageRecordRef = builder.objectRef<UsageRecord>('UsageRecord').implement({
     status: t.exposeString('status'),
     errorClass: t.string({ nullable: true, resolve: (record) => record.errorClass ?? null }),
     streamed: t.exposeBoolean('streamed'),
+    cached: t.boolean({ description: 'Served from the response cache: no upstream request, cost 0.', resolve: (record) => record.cached ?? false }),
+    savedCost: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'For a cached answer, what the call it repeats cost (null: not cached, or unknown).',
+      resolve: (record) => record.savedCost ?? null,
+    }),
+    attempts: t.int({ description: 'Upstream requests the call made, retries and fallbacks included (0 when cached).', resolve: (record) => record.attempts }),
   }),
 });
 

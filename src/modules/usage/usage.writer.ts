@@ -21,6 +21,8 @@ export interface UsageEntry {
   tags?: readonly string[];
   /** The budget reservation the call made (budgets.ledger.ts), settled by the same statement. */
   settlement?: Settlement | null;
+  /** Served from the response cache (cost 0), with what the call it repeats cost (null: unknown). */
+  cached?: { savedCost: string | null } | null;
 }
 
 /** What a call settles under its budgets: its reservation, released, and its charge, added to spent. */
@@ -86,6 +88,8 @@ export class UsageWriter {
       entry.streamed,
       entry.attempts,
       `{${(entry.tags ?? []).map((tag) => `"${tag}"`).join(',')}}`,
+      entry.cached != null,
+      entry.cached?.savedCost ?? null,
     ];
     // Tagged calls also count in each tag's buckets; untagged ones send the statement without those parts.
     const tagged = entry.tags?.length
@@ -123,8 +127,8 @@ export class UsageWriter {
     const rows = await this.em.execute<SettledBudget[]>(
       `with r as (
          insert into specs.usage_records
-           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[])
+           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)
          returning created_at, user_id, project_id, provider, model, tags,
                    coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
                    coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
