@@ -1,0 +1,307 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { computeCost, defaultModel } from '../../src/llm/catalogue.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
+
+// Fallback chains through the whole gateway: a configuration that fails before answering hands the call
+// to its fallbacks, in order, each through its own real SDK and fake; one usage row per call, for the
+// configuration that answered (or the last one tried), at that configuration's prices.
+let t: TestApp;
+let fakes: FakeLlmServers;
+let closedPort: number;
+
+const KEY = 'sk-fallback-test-key-0000';
+const USAGE = { inputTokens: 12, outputTokens: 7 };
+
+beforeAll(async () => {
+  fakes = await startFakeLlmServers();
+  t = await createTestApp();
+  // A port nothing listens on: connection refused.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+});
+afterAll(async () => {
+  await Promise.all([t.close(), fakes.close()]);
+});
+beforeEach(async () => {
+  fakes.reset();
+  await t.db.sql('delete from specs.intelligence_providers');
+  await t.db.sql('delete from specs.usage_records');
+  await t.db.sql('delete from specs.budgets');
+});
+
+interface Attempt {
+  provider: string;
+  model: string;
+  configurationId: string | null;
+  ok: boolean;
+  errorCode: string | null;
+}
+interface Result {
+  text: string;
+  provider: string;
+  model: string;
+  cost: string | null;
+  attempts: Attempt[];
+}
+
+const RESULT = 'text provider model cost attempts { provider model configurationId ok errorCode latencyMs }';
+
+async function chain(primary: Record<string, unknown>, ...fallbacks: { provider: string; config?: Record<string, unknown> }[]): Promise<string[]> {
+  const fallbackIds: string[] = [];
+  for (const [index, fallback] of fallbacks.entries()) {
+    const kind = fallback.provider as keyof FakeLlmServers['baseUrls'];
+    fallbackIds.push(
+      await t.configureProvider({ name: `fallback-${index}`, provider: kind, config: { baseUrl: fakes.baseUrls[kind], ...fallback.config }, apiKey: KEY }),
+    );
+  }
+  const id = await t.configureProvider({ name: 'primary', apiKey: KEY, isActive: true, ...primary, fallbackIds });
+  return [id, ...fallbackIds];
+}
+
+const primaryOpenAi = (config: Record<string, unknown> = {}) => ({ provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, ...config } });
+
+async function callLlm(input: Record<string, unknown> = {}) {
+  return t.graphql<{ callLlm: Result }>(`mutation($input: CallLlmInput!) { callLlm(input: $input) { ${RESULT} } }`, {
+    variables: { input: { prompt: 'Say hello', maxTokens: 50, ...input } },
+  });
+}
+
+async function llmStream(input: Record<string, unknown> = {}) {
+  const response = await t.app.yoga.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.adminToken}` },
+    body: JSON.stringify({
+      query: `subscription($input: CallLlmInput!) { llmStream(input: $input) { delta done result { ${RESULT} } } }`,
+      variables: { input: { prompt: 'Say hello', maxTokens: 50, ...input } },
+    }),
+  });
+  const events = (await response.text())
+    .split('\n')
+    .filter((line) => line.startsWith('data: ') && line !== 'data: ')
+    .map((line) => JSON.parse(line.slice(6)) as { data?: { llmStream: { delta: string | null; done: boolean; result: Result | null } }; errors?: { extensions?: { code?: string } }[] });
+  return {
+    deltas: events.flatMap((event) => (event.data?.llmStream.delta ? [event.data.llmStream.delta] : [])),
+    result: events.find((event) => event.data?.llmStream.done)?.data?.llmStream.result ?? null,
+    errors: events.flatMap((event) => event.errors ?? []),
+  };
+}
+
+const usageRows = () =>
+  t.db.sql<{ provider: string; model: string; cost: string | null; status: string; error_class: string | null; attempts: number; streamed: boolean }>(
+    'select provider, model, cost, status, error_class, attempts, streamed from specs.usage_records order by created_at',
+  );
+
+const claudeCost = () => computeCost('CLAUDE', defaultModel('CLAUDE'), USAGE)!;
+
+describe('fallback chains', () => {
+  it.each([
+    ['a 500', () => fakes.openai.failNext({ status: 500 }, { status: 500 }, { status: 500 }), 'PROVIDER_ERROR'],
+    ['a 429 once its retries are spent', () => fakes.openai.failNext({ status: 429 }, { status: 429 }, { status: 429 }), 'RATE_LIMITED'],
+  ])('goes on with the next configuration after %s, with one usage row at its prices', async (_name, fail, code) => {
+    const [primaryId, claudeId] = await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fail();
+    const { data, errors } = await callLlm();
+    expect(errors).toBeUndefined();
+    const result = data!.callLlm;
+    expect(result.provider).toBe('CLAUDE');
+    expect(result.text).toBe('Hello from the fake provider.');
+    expect(result.cost).toBe(claudeCost());
+    expect(result.attempts.map(({ provider, configurationId, ok, errorCode }) => ({ provider, configurationId, ok, errorCode }))).toEqual([
+      { provider: 'OPENAI', configurationId: primaryId, ok: false, errorCode: code },
+      { provider: 'CLAUDE', configurationId: claudeId, ok: true, errorCode: null },
+    ]);
+    expect(fakes.openai.requests).toHaveLength(3);
+    expect(fakes.claude.requests).toHaveLength(1);
+    const rows = await usageRows();
+    expect(rows).toEqual([{ provider: 'CLAUDE', model: defaultModel('CLAUDE'), cost: claudeCost(), status: 'SUCCEEDED', error_class: null, attempts: 4, streamed: false }]);
+  });
+
+  it('goes on when the first configuration hangs past its timeoutMs', async () => {
+    await chain(primaryOpenAi({ timeoutMs: 200 }), { provider: 'CLAUDE' });
+    fakes.openai.script({ delayMs: 5_000 });
+    const { data, errors } = await callLlm();
+    expect(errors).toBeUndefined();
+    expect(data!.callLlm.provider).toBe('CLAUDE');
+    expect(data!.callLlm.attempts.map((attempt) => attempt.errorCode)).toEqual(['TIMEOUT', null]);
+    expect(await usageRows()).toHaveLength(1);
+  });
+
+  it('goes on when the first configuration refuses connections', async () => {
+    await chain({ provider: 'OPENAI', config: { baseUrl: `http://127.0.0.1:${closedPort}/v1` } }, { provider: 'CLAUDE' });
+    const { data, errors } = await callLlm();
+    expect(errors).toBeUndefined();
+    expect(data!.callLlm.provider).toBe('CLAUDE');
+    expect(data!.callLlm.attempts[0]).toMatchObject({ provider: 'OPENAI', ok: false });
+    expect((await usageRows()).map((row) => row.provider)).toEqual(['CLAUDE']);
+  });
+
+  it('does not fall back on a rejected key (401): the caller hears it, the fallback is never asked', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fakes.openai.failNext({ status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } } });
+    const { errors } = await callLlm();
+    expect(errors?.[0]?.extensions?.code).toBeDefined();
+    expect(fakes.openai.requests).toHaveLength(1);
+    expect(fakes.claude.requests).toHaveLength(0);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', cost: null })]);
+    expect(JSON.stringify(errors)).not.toContain(KEY);
+  });
+
+  it('walks a chain of three where two fail, and records every try in order', async () => {
+    const [openaiId, claudeId, geminiId] = await chain(primaryOpenAi(), { provider: 'CLAUDE' }, { provider: 'GEMINI' });
+    fakes.openai.failNext({ status: 503 }, { status: 503 }, { status: 503 });
+    fakes.claude.failNext({ status: 529 }, { status: 529 }, { status: 529 });
+    const { data, errors } = await callLlm();
+    expect(errors).toBeUndefined();
+    const result = data!.callLlm;
+    expect(result.provider).toBe('GEMINI');
+    expect(result.attempts.map((attempt) => [attempt.configurationId, attempt.ok])).toEqual([
+      [openaiId, false],
+      [claudeId, false],
+      [geminiId, true],
+    ]);
+    const geminiCost = computeCost('GEMINI', defaultModel('GEMINI'), USAGE);
+    expect(result.cost).toBe(geminiCost);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'GEMINI', status: 'SUCCEEDED', cost: geminiCost, attempts: 7 })]);
+  });
+
+  it('records the last configuration tried when every one fails', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fakes.openai.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    fakes.claude.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    const { errors } = await callLlm();
+    expect(errors?.[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'CLAUDE', status: 'FAILED', attempts: 6, cost: null })]);
+  });
+
+  it('releases the first configuration\u2019s budget reservation and settles the fallback\u2019s exact cost', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    const budget = await t.graphql<{ setBudget: { id: string } }>(
+      'mutation { setBudget(input: { scope: GLOBAL, period: DAY, limit: "10" }) { id } }',
+    );
+    expect(budget.errors).toBeUndefined();
+    fakes.openai.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    const { errors } = await callLlm();
+    expect(errors).toBeUndefined();
+    const [row] = await t.db.sql<{ spent: string; reserved: string }>('select spent::text, reserved::text from specs.budgets');
+    expect(Number(row!.reserved)).toBe(0);
+    expect(row!.spent).toBe(Number(claudeCost()).toFixed(8));
+    expect(await t.db.sql('select * from specs.budget_reservations')).toHaveLength(0);
+  });
+});
+
+describe('fallback chains, streamed', () => {
+  it('goes on before the first delta, and streams the fallback\u2019s text', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fakes.openai.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    const { deltas, result, errors } = await llmStream();
+    expect(errors).toEqual([]);
+    expect(deltas.join('')).toBe('Hello from the fake provider.');
+    expect(result?.provider).toBe('CLAUDE');
+    expect(result?.attempts.map((attempt) => [attempt.provider, attempt.ok])).toEqual([
+      ['OPENAI', false],
+      ['CLAUDE', true],
+    ]);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'CLAUDE', status: 'SUCCEEDED', streamed: true, cost: claudeCost() })]);
+  });
+
+  it('goes on when the first configuration sends nothing within its timeoutMs', async () => {
+    await chain(primaryOpenAi({ timeoutMs: 200 }), { provider: 'CLAUDE' });
+    fakes.openai.script({ delayMs: 5_000 });
+    const { result, errors } = await llmStream();
+    expect(errors).toEqual([]);
+    expect(result?.provider).toBe('CLAUDE');
+    expect(result?.attempts[0]?.errorCode).toBe('TIMEOUT');
+  });
+
+  it('never switches after the first delta: the stream ends with an error, the fallback is never asked', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fakes.openai.script({ midStream: { afterDeltas: 2, mode: 'close' } });
+    const { deltas, result, errors } = await llmStream();
+    expect(deltas.length).toBe(2);
+    expect(result).toBeNull();
+    expect(errors[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+    expect(fakes.claude.requests).toHaveLength(0);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', streamed: true })]);
+  });
+});
+
+describe('fallbackIds', () => {
+  const update = (id: string, fallbackIds: string[]) =>
+    t.graphql<{ updateIntelligenceProvider: { fallbacks: { id: string }[] } }>(
+      'mutation($id: ID!, $ids: [ID!]) { updateIntelligenceProvider(id: $id, input: { fallbackIds: $ids }) { fallbacks { id } } }',
+      { variables: { id, ids: fallbackIds } },
+    );
+
+  it('keeps the order given, and refuses cycles, itself, repeats and unknown ids with BAD_USER_INPUT', async () => {
+    const a = await t.configureProvider({ name: 'a', provider: 'OPENAI' });
+    const b = await t.configureProvider({ name: 'b', provider: 'CLAUDE' });
+    const c = await t.configureProvider({ name: 'c', provider: 'GEMINI' });
+    expect((await update(a, [c, b])).data?.updateIntelligenceProvider.fallbacks.map((row) => row.id)).toEqual([c, b]);
+    await update(b, [c]);
+    const cycle = await update(c, [a]);
+    expect(cycle.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(cycle.errors?.[0]?.message).toContain('cycle');
+    const refusals: [string, string[]][] = [
+      [a, [c, c]],
+      [c, [c]],
+      [a, ['00000000-0000-4000-8000-000000000000']],
+      [a, ['not-an-id']],
+    ];
+    for (const [target, ids] of refusals) {
+      const refused = await update(target, ids);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    // Nothing was half-written: c still has no fallbacks, a still [c, b].
+    const [row] = await t.db.sql<{ fallback_ids: string[] }>('select fallback_ids from specs.intelligence_providers where id = $1', [a]);
+    expect(row!.fallback_ids).toEqual([c, b]);
+    expect((await update(a, [])).data?.updateIntelligenceProvider.fallbacks).toEqual([]);
+  });
+
+  it('is for admins: members neither set nor see fallbacks, nor any configuration URL', async () => {
+    const member = await t.createUser('fallback-member@example.com');
+    const a = await t.configureProvider({ name: 'a', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: KEY });
+    const b = await t.configureProvider({ name: 'b', provider: 'CLAUDE', config: { baseUrl: fakes.baseUrls.CLAUDE } });
+    await update(a, [b]);
+    const seen = await t.graphql<{ intelligenceProviders: { config: unknown; fallbacks: unknown[]; apiKeyHint: string | null }[] }>(
+      '{ intelligenceProviders { name config fallbacks { id } apiKeyHint } }',
+      { token: member.token },
+    );
+    expect(seen.errors).toBeUndefined();
+    expect(JSON.stringify(seen.data)).not.toContain('127.0.0.1');
+    expect(seen.data!.intelligenceProviders.find((row) => (row as unknown as { name: string }).name === 'a')).toMatchObject({
+      config: { model: 'gpt-4o-mini' },
+      fallbacks: [],
+      apiKeyHint: null,
+    });
+    const refused = await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { fallbackIds: [] }) { id } }', {
+      variables: { id: a },
+      token: member.token,
+    });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('asks for the key again when a configuration with a stored key changes its address', async () => {
+    const a = await t.configureProvider({ name: 'a', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: KEY });
+    const moved = await t.graphql('mutation($id: ID!) { updateIntelligenceProvider(id: $id, input: { config: { baseUrl: "http://127.0.0.1:9/v1" } }) { id } }', {
+      variables: { id: a },
+    });
+    expect(moved.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(moved.errors?.[0]?.message).toContain('apiKey');
+    const withKey = await t.graphql<{ updateIntelligenceProvider: { hasApiKey: boolean } }>(
+      'mutation($id: ID!, $key: String) { updateIntelligenceProvider(id: $id, input: { config: { baseUrl: "http://127.0.0.1:9/v1" }, apiKey: $key }) { hasApiKey } }',
+      { variables: { id: a, key: KEY } },
+    );
+    expect(withKey.data?.updateIntelligenceProvider.hasApiKey).toBe(true);
+  });
+
+  it('createIntelligenceProvider(isActive: true) answers isActive: true', async () => {
+    const created = await t.graphql<{ createIntelligenceProvider: { isActive: boolean } }>(
+      'mutation { createIntelligenceProvider(input: { name: "active-now", provider: OPENAI, isActive: true }) { isActive } }',
+    );
+    expect(created.data?.createIntelligenceProvider.isActive).toBe(true);
+  });
+});
