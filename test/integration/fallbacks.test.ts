@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { computeCost, defaultModel } from '../../src/llm/catalogue.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { AI_ANSWER, analyze, createIncident, finished, waitForRun } from '../support/analysis.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
 
 // Fallback chains through the whole gateway: a configuration that fails before answering hands the call
@@ -226,6 +227,22 @@ describe('fallback chains, streamed', () => {
     expect(errors[0]?.extensions?.code).toBe('PROVIDER_ERROR');
     expect(fakes.claude.requests).toHaveLength(0);
     expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', streamed: true })]);
+  });
+});
+
+describe('fallback chains in analyses', () => {
+  it('an analysis goes through the chain before it falls back to the local rules', async () => {
+    await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    fakes.openai.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    fakes.claude.script({ text: AI_ANSWER });
+    const incident = await createIncident(t, { title: 'api pods OOMKilled', description: 'The api restarts with out of memory errors.', severity: 'HIGH' });
+    const done = await waitForRun(t, (await analyze(t, incident)).id, finished);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.provider).toBe('CLAUDE');
+    const saved = await t.db.sql<{ provider: string; is_fallback: boolean }>('select provider, is_fallback from specs.recommendations where incident_id = $1', [incident]);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.every((row) => row.provider === 'CLAUDE' && !row.is_fallback)).toBe(true);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'CLAUDE', status: 'SUCCEEDED', streamed: true })]);
   });
 });
 

@@ -77,9 +77,14 @@ async function readRepositoryRun(context: RunContext, services: { calls: CallsSe
       await context.servedBy(route.kind, route.model);
       await context.step('summarising', `Asking ${providerName(route.kind)} (${route.model}) to summarise`, 0.6);
       let text = '';
+      let served = { provider: route.kind as string, model: route.model };
       const request = services.calls.request({ prompt: summarizeForPrompt(snapshot, detected), system: SUMMARY_SYSTEM, maxTokens: 1500 });
       for await (const event of services.calls.stream(context.actor, route, request, context.signal)) {
-        if (event.done) break;
+        if (event.done) {
+          // A fallback configuration may have answered.
+          served = { provider: event.result.provider, model: event.result.model };
+          break;
+        }
         text += event.delta;
         await context.delta(event.delta, 0.6 + 0.3 * Math.min(text.length / 2000, 1));
       }
@@ -87,7 +92,7 @@ async function readRepositoryRun(context: RunContext, services: { calls: CallsSe
       const known = new Set(drafts.map((draft) => `${draft.category}\u0000${draft.key}`));
       const fresh = extra.filter((draft) => !known.has(`${draft.category}\u0000${draft.key}`));
       drafts.push(...fresh.map((draft) => ({ ...draft, source: 'ANALYSIS' as const })));
-      summary = { provider: route.kind, model: route.model, added: fresh.length, note: extra.length ? null : 'The model\u2019s answer held no usable specifications.' };
+      summary = { ...served, added: fresh.length, note: extra.length ? null : 'The model\u2019s answer held no usable specifications.' };
     }
   } catch (error) {
     if (context.signal.aborted) throw new RunCancelled('The run was cancelled.');

@@ -67,10 +67,15 @@ async function analyzeIncident(context: RunContext, calls: CallsService): Promis
   const prompt = buildIncidentPrompt(input, { contextWindow: route.modelInfo?.contextWindow ?? null, maxOutputTokens: ANALYSIS_MAX_TOKENS });
   await context.step('calling provider', `Asking ${providerName(kind)} (${model})${prompt.truncated ? '; the incident was shortened to fit' : ''}`, 0.15);
   let text = '';
+  // Who answered: the route's configuration, or one of its fallbacks when it failed before answering.
+  let served: { kind: ProviderKind; model: string } = { kind, model };
   try {
     const request = calls.request({ prompt: prompt.prompt, system: prompt.system, maxTokens: ANALYSIS_MAX_TOKENS });
     for await (const event of calls.stream(context.actor, route, request, context.signal)) {
-      if (event.done) break;
+      if (event.done) {
+        served = { kind: event.result.provider, model: event.result.model };
+        break;
+      }
       text += event.delta;
       await context.delta(event.delta, 0.15 + 0.65 * Math.min(text.length / EXPECTED_ANSWER_CHARS, 1));
     }
@@ -82,13 +87,15 @@ async function analyzeIncident(context: RunContext, calls: CallsService): Promis
     return finishWith(context, withFallback(kind, reason, fromRules(local)), kind, model);
   }
 
-  await context.step('parsing', 'Reading the recommendations', 0.85);
+  if (served.kind !== kind || served.model !== model) await context.servedBy(served.kind, served.model);
+  const by = served.kind === kind ? '' : ` (${providerName(kind)} failed; ${providerName(served.kind)} answered)`;
+  await context.step('parsing', `Reading the recommendations${by}`, 0.85);
   const parsed = parseRecommendations(text);
   if (!parsed.ok) {
-    return finishWith(context, withFallback(kind, `The answer of ${providerName(kind)} could not be used: ${parsed.reason}`, fromRules(local)), kind, model);
+    return finishWith(context, withFallback(served.kind, `The answer of ${providerName(served.kind)} could not be used: ${parsed.reason}`, fromRules(local)), served.kind, served.model);
   }
-  const fromModel: Saved[] = parsed.recommendations.map((draft) => ({ ...draft, provider: kind, model, isFallback: false }));
-  return finishWith(context, fromModel, kind, model);
+  const fromModel: Saved[] = parsed.recommendations.map((draft) => ({ ...draft, provider: served.kind, model: served.model, isFallback: false }));
+  return finishWith(context, fromModel, served.kind, served.model);
 }
 
 function withFallback(provider: ProviderKind, reason: string, rules: Saved[]): Saved[] {
