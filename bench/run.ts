@@ -1,12 +1,13 @@
 // `npm run bench`: measures the gateway against its goals on this machine, each figure beside its
 // baseline in the same run (interleaved rounds, medians). See README.md, "Performance".
 //   BENCH_QUICK=1    a smoke run (~1-2 minutes): fewer rows, requests and subscribers
-//   BENCH_ONLY=a,b   only these figures: call, budgets, openai, stream, reads, subscribers, usage, pdf, start
+//   BENCH_ONLY=a,b   only these figures: call, budgets, cache, openai, stream, reads, subscribers, usage, pdf, start
 //   BENCH_PROFILE=1  profile the gateway during each measured section (bench/results/profiles/)
 //   DATABASE_URL     use this PostgreSQL server (the bench creates and drops its own database on it)
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { budgetsFigure } from './figures/budgets.figure.ts';
+import { cacheHitFigure } from './figures/cache-hit.figure.ts';
 import { callLlmFigure } from './figures/call-llm.figure.ts';
 import { coldStartFigure } from './figures/cold-start.figure.ts';
 import { llmStreamFigure } from './figures/llm-stream.figure.ts';
@@ -21,6 +22,7 @@ import { Report, verdictOf } from './support/report.ts';
 const FIGURES: [string, (bench: Bench) => Promise<void>][] = [
   ['call', callLlmFigure],
   ['budgets', budgetsFigure],
+  ['cache', cacheHitFigure],
   ['openai', openAiCompatFigure],
   ['stream', llmStreamFigure],
   ['reads', readThroughputFigure],

@@ -23,6 +23,7 @@ import { KeysService } from './modules/keys/keys.service.ts';
 import { ProjectsService } from './modules/projects/projects.service.ts';
 import { ProviderRouting } from './modules/providers/provider-routing.ts';
 import { ProvidersService } from './modules/providers/providers.service.ts';
+import { CircuitBreaker, type CircuitTransition } from './modules/providers/circuit-breaker.ts';
 import { createRateLimiter, type RateLimitRuntime, RateLimitsService } from './modules/ratelimits/ratelimits.service.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
@@ -46,6 +47,8 @@ export interface AppDeps {
   rateLimits?: RateLimitRuntime;
   /** What watches provider calls (metrics, traces: src/observability/); absent: nothing does. */
   callObserver?: CallObserver;
+  /** Told of every circuit-breaker state change (metrics); absent: only the log line. */
+  onCircuitTransition?: (change: CircuitTransition) => void;
 }
 
 export interface Services {
@@ -66,9 +69,15 @@ export interface Services {
 
 export function createServices(
   em: EntityManager,
-  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver'>,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger'>,
 ): Services {
-  const providers = new ProvidersService(em, deps.secretBox, deps.routingCache);
+  const breaker = new CircuitBreaker(em, {
+    ...deps.config.breaker,
+    cache: deps.routingCache,
+    logger: deps.logger,
+    onTransition: deps.onCircuitTransition,
+  });
+  const providers = new ProvidersService(em, deps.secretBox, deps.routingCache, breaker);
   const usage = new UsageService(em);
   const keys = new KeysService(em, deps.secretBox, deps.routingCache);
   const projects = new ProjectsService(em);
@@ -86,6 +95,7 @@ export function createServices(
     rateLimits: createRateLimiter(em, deps.config.rateLimits, deps.rateLimits),
     idempotency: new IdempotencyService(em),
     observer: deps.callObserver,
+    breaker,
     responseCache: { store: new ResponseCache<CallResult>(em, deps.config.responseCache), ttlSeconds: deps.config.responseCache.ttlSeconds },
   });
   return {

@@ -17,7 +17,8 @@ const USAGE = { inputTokens: 12, outputTokens: 7 };
 
 beforeAll(async () => {
   fakes = await startFakeLlmServers();
-  t = await createTestApp();
+  // Two failures open a configuration's circuit (the other tests fail each configuration at most once).
+  t = await createTestApp({ BREAKER_FAILURES: '2', BREAKER_COOLDOWN_SECONDS: '600' });
   // A port nothing listens on: connection refused.
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -51,7 +52,7 @@ interface Result {
 
 const RESULT = 'text provider model cost attempts { provider model configurationId ok errorCode latencyMs }';
 
-async function chain(primary: Record<string, unknown>, ...fallbacks: { provider: string; config?: Record<string, unknown> }[]): Promise<string[]> {
+async function chain(primary: Record<string, unknown>, ...fallbacks: { provider: string; config?: Record<string, unknown> }[]): Promise<[string, ...string[]]> {
   const fallbackIds: string[] = [];
   for (const [index, fallback] of fallbacks.entries()) {
     const kind = fallback.provider as keyof FakeLlmServers['baseUrls'];
@@ -227,6 +228,85 @@ describe('fallback chains, streamed', () => {
     expect(errors[0]?.extensions?.code).toBe('PROVIDER_ERROR');
     expect(fakes.claude.requests).toHaveLength(0);
     expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', streamed: true })]);
+  });
+});
+
+describe('the circuit breaker in the call path', () => {
+  const health = (id: string) =>
+    t.graphql<{ intelligenceProviders: { id: string; health: { state: string; failures: number; lastError: string | null } }[] }>(
+      '{ intelligenceProviders { id health { state failures lastError } } }',
+    ).then((response) => response.data!.intelligenceProviders.find((row) => row.id === id)!.health);
+
+  it('opens after repeated failures, then skips the configuration straight to its fallback; a trial closes it; reset closes it at once', async () => {
+    const [primaryId, claudeId] = await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    const failing = Array.from({ length: 6 }, () => ({ status: 500 }));
+    fakes.openai.failNext(...failing);
+    await callLlm();
+    expect(await health(primaryId)).toMatchObject({ state: 'CLOSED', failures: 1 });
+    await callLlm();
+    expect(await health(primaryId)).toMatchObject({ state: 'OPEN', failures: 2 });
+    expect((await health(primaryId)).lastError).not.toContain(KEY);
+    expect(fakes.openai.requests).toHaveLength(6);
+
+    // Open: the next call costs the dead provider nothing, not even a request.
+    const skipped = await callLlm();
+    expect(skipped.data?.callLlm.provider).toBe('CLAUDE');
+    expect(skipped.data?.callLlm.attempts.map((attempt) => [attempt.configurationId, attempt.errorCode])).toEqual([
+      [primaryId, 'CIRCUIT_OPEN'],
+      [claudeId, null],
+    ]);
+    expect(fakes.openai.requests).toHaveLength(6);
+
+    // The cool-down is over (moved back in the database): one trial call goes to the primary and closes it.
+    await t.db.sql("update specs.provider_health set opened_at = now() - interval '1 hour'");
+    const trial = await callLlm();
+    expect(trial.data?.callLlm.provider).toBe('OPENAI');
+    expect(fakes.openai.requests).toHaveLength(7);
+    expect(await health(primaryId)).toMatchObject({ state: 'CLOSED', failures: 0 });
+
+    // Open again, then an admin resets it: served by the primary at once.
+    fakes.openai.failNext(...failing);
+    await callLlm();
+    await callLlm();
+    expect((await health(primaryId)).state).toBe('OPEN');
+    const reset = await t.graphql<{ resetIntelligenceProviderHealth: { health: { state: string } } }>(
+      'mutation($id: ID!) { resetIntelligenceProviderHealth(id: $id) { health { state } } }',
+      { variables: { id: primaryId } },
+    );
+    expect(reset.data?.resetIntelligenceProviderHealth.health.state).toBe('CLOSED');
+    expect((await callLlm()).data?.callLlm.provider).toBe('OPENAI');
+  });
+
+  it('fails fast with PROVIDER_ERROR, one usage row and no request, when the only configuration is open', async () => {
+    const [primaryId] = await chain(primaryOpenAi());
+    await t.db.sql("insert into specs.provider_health (configuration_id, state, failures, opened_at, updated_at) values ($1, 'OPEN', 2, now(), now())", [primaryId]);
+    const { errors } = await callLlm();
+    expect(errors?.[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+    expect(errors?.[0]?.message).toContain('cool-down');
+    expect(fakes.openai.requests).toHaveLength(0);
+    expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', error_class: 'PROVIDER_ERROR', cost: null })]);
+  });
+
+  it('is shared by two replicas on one database', async () => {
+    const [primaryId] = await chain(primaryOpenAi(), { provider: 'CLAUDE' });
+    const replica = await createTestApp({ BREAKER_FAILURES: '2', BREAKER_COOLDOWN_SECONDS: '600' }, { database: t.db });
+    try {
+      fakes.openai.failNext(...Array.from({ length: 6 }, () => ({ status: 500 })));
+      await callLlm();
+      await callLlm();
+      const seen = await replica.graphql<{ intelligenceProviders: { id: string; health: { state: string } }[] }>('{ intelligenceProviders { id health { state } } }', {
+        token: t.adminToken,
+      });
+      expect(seen.data!.intelligenceProviders.find((row) => row.id === primaryId)!.health.state).toBe('OPEN');
+      // The other replica skips it too (its routing snapshot is fresh: it has not read one yet).
+      const skipped = await replica.graphql<{ callLlm: Result }>(`mutation { callLlm(input: { prompt: "Say hello", maxTokens: 50 }) { ${RESULT} } }`, {
+        token: t.adminToken,
+      });
+      expect(skipped.data?.callLlm.attempts[0]?.errorCode).toBe('CIRCUIT_OPEN');
+      expect(fakes.openai.requests).toHaveLength(6);
+    } finally {
+      await replica.close();
+    }
   });
 });
 

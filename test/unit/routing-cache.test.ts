@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CachedUserKey, type RoutingChange, RoutingCache, type RoutingConfiguration } from '../../src/modules/providers/routing-cache.ts';
+import { type CachedHealth, type CachedUserKey, type RoutingChange, RoutingCache, type RoutingConfiguration } from '../../src/modules/providers/routing-cache.ts';
 
 const configuration = (id: string, isActive = false): RoutingConfiguration => ({
   id,
@@ -94,6 +94,54 @@ describe('RoutingCache', () => {
     expect(cache.openedKey(row, open)).toBe('secret');
     expect(cache.openedKey(configuration('c1'), open)).toBe('secret');
     expect(opened).toBe(2);
+  });
+
+  it('keeps a health snapshot under the same TTL, dropped by a health change (from any replica) and by clear', async () => {
+    const published: RoutingChange[] = [];
+    const cache = new RoutingCache({ providerTtlMs: 1_000, publish: (change) => published.push(change) });
+    let loads = 0;
+    const load = async () => {
+      loads += 1;
+      return new Map<string, CachedHealth>([[`c${loads}`, { state: 'OPEN', failures: loads, openedAt: 0, trialAt: null }]]);
+    };
+    const ids = async (now: number) => [...(await cache.health(load, now)).keys()];
+    expect(await ids(0)).toEqual(['c1']);
+    expect(await ids(999)).toEqual(['c1']);
+    expect(await ids(1_000)).toEqual(['c2']);
+    // Other kinds of change leave it alone, and it leaves them alone.
+    await cache.configurations(async () => [configuration('p1')], 1_000);
+    cache.apply({ kind: 'providers' });
+    cache.apply({ kind: 'budgets' });
+    cache.apply({ kind: 'user-keys', userId: 'u1' });
+    expect(await ids(1_001)).toEqual(['c2']);
+    await cache.configurations(async () => [configuration('p2')], 1_001);
+    const version = cache.version;
+    cache.changed({ kind: 'health' });
+    expect(cache.version).toBe(version + 1);
+    expect(published).toEqual([{ kind: 'health' }]);
+    expect((await cache.configurations(async () => [configuration('never read')], 1_002))[0]!.id).toBe('p2');
+    expect(await ids(1_002)).toEqual(['c3']);
+    cache.apply({ kind: 'health' });
+    expect(await ids(1_003)).toEqual(['c4']);
+    cache.clear();
+    expect(await ids(1_004)).toEqual(['c5']);
+    expect(published).toHaveLength(1);
+  });
+
+  it('never keeps a health snapshot read while a change landed', async () => {
+    const cache = new RoutingCache();
+    let release!: () => void;
+    const reading = cache.health(
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve(new Map([['before', { state: 'OPEN', failures: 5, openedAt: 0, trialAt: null }]]));
+        }),
+      0,
+    );
+    cache.apply({ kind: 'health' });
+    release();
+    expect([...(await reading).keys()]).toEqual(['before']);
+    expect([...(await cache.health(async () => new Map(), 1)).keys()]).toEqual([]);
   });
 
   it('holds at most maxUserKeys entries, dropping the oldest', async () => {

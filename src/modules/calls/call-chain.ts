@@ -125,7 +125,8 @@ export class CallChain {
       this.started = true;
       const { route } = this.current;
       const id = route.configuration?.id;
-      const decision = id && this.steps.breaker ? await this.steps.breaker.admit(id) : 'closed';
+      // The breaker is advice: when it cannot be read (its database is down), the call is tried.
+      const decision: BreakerDecision = id && this.steps.breaker ? await this.steps.breaker.admit(id).catch(() => 'closed' as const) : 'closed';
       if (decision === 'open') {
         this.record(route, false, 'CIRCUIT_OPEN', 0);
         this.skipped = circuitOpenError(route);
@@ -139,7 +140,7 @@ export class CallChain {
   async succeeded(leg: Leg, latencyMs: number): Promise<void> {
     this.record(leg.route, true, null, latencyMs);
     const id = leg.route.configuration?.id;
-    if (id && this.steps.breaker) await this.steps.breaker.success(id, leg.decision);
+    if (id && this.steps.breaker) await this.steps.breaker.success(id, leg.decision).catch(() => {});
   }
 
   /**
@@ -152,7 +153,8 @@ export class CallChain {
     this.tried = error;
     const id = leg.route.configuration?.id;
     if (id && this.steps.breaker && countsAgainst(leg.route, error)) {
-      await this.steps.breaker.failure(id, error instanceof Error ? error.message : String(error));
+      // Best effort, like success: a breaker that cannot count must not cost the call its usage row.
+      await this.steps.breaker.failure(id, error instanceof Error ? error.message : String(error)).catch(() => {});
     }
     return !clientSawOutput && fallsBack(error) && this.pending.length > 0;
   }

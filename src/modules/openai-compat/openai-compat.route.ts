@@ -24,6 +24,7 @@ export async function openAiCompatResponse(deps: AppDeps, request: Request, url:
       const chat = await service.prepare(viewer, await readJson(request, deps.config.limits.requestBytes), {
         project: request.headers.get('x-agora-project'),
         idempotencyKey: request.headers.get('idempotency-key'),
+        cache: request.headers.get('x-agora-cache'),
       });
       // The call pipeline links its own signal to this one (see CallsService.generate).
       const signal = request.signal;

@@ -10,10 +10,20 @@ import { ChatChunkEncoder, sseBody } from './chat-stream.encoder.ts';
 import { type OpenAiError, refused } from './openai-errors.ts';
 import { type ModelEntry, listModels, publicModelName, resolveModelName } from './openai-models.ts';
 
-/** Headers that shape a call: the project it is for, and an idempotency key. */
+/** Headers that shape a call: the project it is for, an idempotency key, and the response cache (X-Agora-Cache). */
 export interface CallHeaders {
   project: string | null;
   idempotencyKey: string | null;
+  cache?: string | null;
+}
+
+/** X-Agora-Cache: true or false (any case); absent: the configuration decides. */
+function cacheOf(header: string | null | undefined): boolean | null {
+  if (header === null || header === undefined || header.trim() === '') return null;
+  const value = header.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw refused('X-Agora-Cache', 'The header X-Agora-Cache must be true or false.');
 }
 
 export interface PreparedChat {
@@ -43,7 +53,7 @@ export class OpenAiCompatService {
   async prepare(actor: Actor, body: unknown, headers: CallHeaders): Promise<PreparedChat> {
     const chat = toChatCall(body);
     const target = await resolveModelName(chat.modelName, (kind) => this.calls.isAvailable(actor, kind));
-    const input: CallInput = { ...chat.content, ...target, projectId: headers.project?.trim() || null, idempotencyKey: headers.idempotencyKey };
+    const input: CallInput = { ...chat.content, ...target, projectId: headers.project?.trim() || null, idempotencyKey: headers.idempotencyKey, cache: cacheOf(headers.cache) };
     return { input, stream: chat.stream, includeUsage: chat.includeUsage };
   }
 

@@ -4,7 +4,8 @@ import { PROVIDER_KINDS, providerName } from '../../llm/provider-kinds.ts';
 import { listDrivers } from '../../llm/registry.ts';
 import type { LlmDriver } from '../../llm/types.ts';
 import { isAdmin } from '../auth/actor.ts';
-import type { IntelligenceProvider } from './intelligence-provider.entity.ts';
+import { CIRCUIT_STATES, type IntelligenceProvider } from './intelligence-provider.entity.ts';
+import type { ProviderHealthView } from './circuit-breaker.ts';
 
 export const ProviderKindEnum = builder.enumType('ProviderKind', { values: PROVIDER_KINDS });
 
@@ -90,6 +91,23 @@ const ProviderDriverRef = builder.objectRef<LlmDriver>('ProviderDriver').impleme
   }),
 });
 
+const CircuitStateEnum = builder.enumType('CircuitState', {
+  description: 'A configuration\u2019s circuit breaker: CLOSED serves; OPEN is skipped (its fallbacks serve) until its cool-down ends; HALF_OPEN lets one trial call through.',
+  values: CIRCUIT_STATES,
+});
+
+const ProviderHealthRef = builder.objectRef<ProviderHealthView>('ProviderHealth').implement({
+  description: 'A configuration\u2019s circuit breaker, shared by every replica.',
+  fields: (t) => ({
+    state: t.field({ type: CircuitStateEnum, resolve: (health) => health.state }),
+    failures: t.exposeInt('failures', { description: 'Failures counted in the current window.' }),
+    lastError: t.string({ nullable: true, description: 'The last failure\u2019s message (never a key).', resolve: (health) => health.lastError }),
+    lastErrorAt: t.field({ type: 'DateTime', nullable: true, resolve: (health) => health.lastErrorAt }),
+    openedAt: t.field({ type: 'DateTime', nullable: true, resolve: (health) => health.openedAt }),
+    retryAt: t.field({ type: 'DateTime', nullable: true, description: 'When an open circuit lets its trial call through.', resolve: (health) => health.retryAt }),
+  }),
+});
+
 /** A configuration's settings as an admin sees them: any URL without its userinfo (saved before the outbound check). */
 function shownConfig(config: IntelligenceProvider['config']): IntelligenceProvider['config'] {
   const shown: Record<string, unknown> = { ...config };
@@ -130,6 +148,12 @@ IntelligenceProviderRef.implement({
       nullable: true,
       description: 'The stored key\u2019s last characters, for admins; null for members.',
       resolve: (row, _args, { viewer }) => (viewer && isAdmin(viewer) ? (row.apiKeyHint ?? null) : null),
+    }),
+    health: t.field({
+      type: ProviderHealthRef,
+      nullable: true,
+      description: 'The circuit breaker\u2019s state (admins; null for members).',
+      resolve: (row, _args, { viewer, services }) => (viewer && isAdmin(viewer) ? services.providers.health(row.id) : null),
     }),
     fallbacks: t.field({
       type: [IntelligenceProviderRef],
@@ -256,6 +280,12 @@ builder.mutationFields((t) => ({
       // Validated like any config (parseProviderConfig): a bad price is BAD_USER_INPUT naming its field.
       return services.providers.update(configurationId, { config: Object.keys(prices).length ? { ...rest, prices } : rest });
     },
+  }),
+  resetIntelligenceProviderHealth: t.withAuth({ admin: true }).field({
+    type: IntelligenceProviderRef,
+    description: 'Closes the configuration\u2019s circuit breaker at once, in every replica (e.g. after fixing its key).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, { services }) => services.providers.resetHealth(id),
   }),
   testIntelligenceProvider: t.withAuth({ admin: true }).field({
     type: ProviderTestResultRef,

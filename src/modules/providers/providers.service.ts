@@ -7,6 +7,9 @@ import { type SecretBox, secretHint } from '../../security/secret-box.ts';
 import { type IntelligenceProvider, IntelligenceProviderSchema } from './intelligence-provider.entity.ts';
 import { parseProviderConfig } from './provider-config.ts';
 import type { RoutingCache } from './routing-cache.ts';
+import type { CircuitBreaker, ProviderHealthView } from './circuit-breaker.ts';
+
+const HEALTHY: ProviderHealthView = { state: 'CLOSED', failures: 0, lastError: null, lastErrorAt: null, openedAt: null, retryAt: null };
 
 export interface ProviderFilter {
   provider?: ProviderKind | null;
@@ -45,10 +48,26 @@ export class ProvidersService {
   private readonly secretBox: SecretBox;
   private readonly cache: RoutingCache | null;
 
-  constructor(em: EntityManager, secretBox: SecretBox, cache?: RoutingCache) {
+  private readonly breaker: CircuitBreaker | null;
+
+  constructor(em: EntityManager, secretBox: SecretBox, cache?: RoutingCache, breaker?: CircuitBreaker) {
     this.em = em;
     this.secretBox = secretBox;
     this.cache = cache ?? null;
+    this.breaker = breaker ?? null;
+  }
+
+  /** The configuration's circuit breaker as every replica sees it (read fresh). */
+  async health(id: string): Promise<ProviderHealthView> {
+    const health = this.breaker ? await this.breaker.health([id]) : null;
+    return health?.get(id) ?? HEALTHY;
+  }
+
+  /** Closes the configuration's circuit at once (an operator fixed the provider), in every replica. */
+  async resetHealth(id: string): Promise<IntelligenceProvider> {
+    const row = await this.get(id);
+    await this.breaker?.reset(id);
+    return row;
   }
 
   list(filter: ProviderFilter = {}): Promise<IntelligenceProvider[]> {

@@ -1,4 +1,5 @@
 import type { ProviderKind } from '../../llm/types.ts';
+import type { CircuitState } from './intelligence-provider.entity.ts';
 import type { ProviderConfig } from './provider-config.ts';
 
 /** What routing needs of a provider configuration; the sealed key stays sealed until a call needs it. */
@@ -32,8 +33,16 @@ export interface BudgetTarget {
   name: string;
 }
 
+/** A configuration's circuit breaker as admission reads it (see circuit-breaker.ts); times in epoch ms. */
+export interface CachedHealth {
+  state: CircuitState;
+  failures: number;
+  openedAt: number | null;
+  trialAt: number | null;
+}
+
 /** Which part of the routing data changed; travels between replicas on the `routing:changed` channel. */
-export type RoutingChange = { kind: 'providers' } | { kind: 'user-keys'; userId: string } | { kind: 'budgets' };
+export type RoutingChange = { kind: 'providers' } | { kind: 'user-keys'; userId: string } | { kind: 'budgets' } | { kind: 'health' };
 
 interface Snapshot<T> {
   value: T;
@@ -41,8 +50,8 @@ interface Snapshot<T> {
 }
 
 /**
- * What every call reads before it can go out: the provider configurations (with their keys, opened once)
- * and the caller's own keys. Kept per process so a call costs no lookup, and dropped on every change:
+ * What every call reads before it can go out: the provider configurations (with their keys, opened once),
+ * their circuit breakers and the caller's own keys. Kept per process so a call costs no lookup, and dropped on every change:
  * at once here and, through the pub/sub, in every replica sharing REDIS_URL; without Redis, other replicas
  * notice within the TTL (5 s for configurations, 30 s for user keys).
  *
@@ -53,6 +62,7 @@ export class RoutingCache {
   private generation = 0;
   private providers: Snapshot<RoutingConfiguration[]> | null = null;
   private budgets: Snapshot<BudgetTarget[]> | null = null;
+  private healthRows: Snapshot<ReadonlyMap<string, CachedHealth>> | null = null;
   private readonly openedKeys = new WeakMap<RoutingConfiguration, string>();
   private readonly userKeys = new Map<string, Snapshot<CachedUserKey>>();
   private readonly publish: (change: RoutingChange) => void;
@@ -74,6 +84,19 @@ export class RoutingCache {
   /** Every budget's target: a call under no budget then costs no lookup at all. Same TTL as configurations. */
   budgetTargets(load: () => Promise<BudgetTarget[]>, now = Date.now()): Promise<BudgetTarget[]> {
     return this.snapshot(this.budgets, (kept) => (this.budgets = kept), load, now);
+  }
+
+  /**
+   * Every configuration's breaker that is not plainly healthy, by configuration id: a call on a healthy
+   * provider then costs no lookup. Same TTL as configurations; dropped by every `health` change.
+   */
+  health(load: () => Promise<ReadonlyMap<string, CachedHealth>>, now = Date.now()): Promise<ReadonlyMap<string, CachedHealth>> {
+    return this.snapshot(this.healthRows, (kept) => (this.healthRows = kept), load, now);
+  }
+
+  /** Bumped by every change: a caller can tell whether anything changed since it last looked. */
+  get version(): number {
+    return this.generation;
   }
 
   /** A whole-list snapshot: served while fresh; a load that raced a change is returned but not kept. */
@@ -128,6 +151,10 @@ export class RoutingCache {
       this.budgets = null;
       return;
     }
+    if (change.kind === 'health') {
+      this.healthRows = null;
+      return;
+    }
     const prefix = `${change.userId}:`;
     for (const id of this.userKeys.keys()) if (id.startsWith(prefix)) this.userKeys.delete(id);
   }
@@ -137,6 +164,7 @@ export class RoutingCache {
     this.generation += 1;
     this.providers = null;
     this.budgets = null;
+    this.healthRows = null;
     this.userKeys.clear();
   }
 }
