@@ -310,6 +310,30 @@ describe('the circuit breaker in the call path', () => {
   });
 });
 
+describe('load balancing', () => {
+  it('shares a group\u2019s calls by weight, and a failing member hands the call to another', async () => {
+    // Two OpenAI configurations in one group, at two different OpenAI-compatible servers.
+    await t.configureProvider({ name: 'east', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, group: 'openai', weight: 1 }, apiKey: KEY, isActive: true });
+    await t.configureProvider({ name: 'west', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.GROK, group: 'openai', weight: 1 }, apiKey: KEY });
+    for (let i = 0; i < 40; i += 1) expect((await callLlm()).errors).toBeUndefined();
+    // Even shares: each side gets some (all 40 on one side: 2^-39).
+    expect(fakes.openai.requests.length).toBeGreaterThan(0);
+    expect(fakes.grok.requests.length).toBeGreaterThan(0);
+    expect(fakes.openai.requests.length + fakes.grok.requests.length).toBe(40);
+
+    fakes.reset();
+    await t.db.sql('delete from specs.usage_records');
+    fakes.openai.failNext(...Array.from({ length: 30 }, () => ({ status: 500 })));
+    for (let i = 0; i < 10; i += 1) {
+      const { data, errors } = await callLlm();
+      expect(errors).toBeUndefined();
+      expect(data!.callLlm.attempts.at(-1)).toMatchObject({ ok: true });
+    }
+    expect(fakes.grok.requests).toHaveLength(10);
+    expect(await usageRows()).toHaveLength(10);
+  });
+});
+
 describe('fallback chains in analyses', () => {
   it('an analysis goes through the chain before it falls back to the local rules', async () => {
     await chain(primaryOpenAi(), { provider: 'CLAUDE' });

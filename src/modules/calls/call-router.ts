@@ -49,6 +49,8 @@ export type UserKeyLookup = (userId: string, kind: ProviderKind) => Promise<stri
 
 export interface RouterDeps {
   routing: ProviderRouting;
+  /** Picks within a load-balanced group (tests inject one); Math.random by default. */
+  random?: () => number;
   environmentKeys: EnvironmentKeys;
   userKey: UserKeyLookup;
   projectLlm: ProjectLlmLookup;
@@ -67,13 +69,26 @@ export class CallRouter {
     const named = pinned?.provider ?? target.provider ?? project?.provider ?? null;
     const active = pinned || named ? null : await this.deps.routing.active();
     const kind: ProviderKind = named ?? active?.provider ?? 'LOCAL';
-    const configuration = pinned ?? (named ? await this.deps.routing.forKind(kind) : active);
+    const chosen = pinned ?? (named ? await this.deps.routing.forKind(kind) : active);
+    // A configuration in a group shares the call with its group by weight; the others follow as fallbacks.
+    const group = chosen && !pinned && chosen.config.group ? await this.deps.routing.groupOf(chosen) : null;
+    const order = group && group.length > 1 ? weightedOrder(group, this.deps.random ?? Math.random) : null;
+    const configuration = order?.[0] ?? chosen;
     const projectModel = project?.provider === kind ? project.model : null;
     const model = target.model?.trim() || projectModel || configuration?.config.model || defaultModel(kind);
     // Testing a configuration tests its own key, not the admin's, and nothing else.
     const route = await this.routeThrough(pinned ? null : actor, kind, configuration, model, target.projectId ?? null);
-    const fallbacks = configuration && !pinned ? await this.deps.routing.fallbacksOf(configuration) : [];
+    const fallbacks = configuration && !pinned ? await this.fallbacksAfter(configuration, order) : [];
     return fallbacks.length ? { ...route, fallbacks } : route;
+  }
+
+  /** The group's other members (in their weighted order), then the configuration's own fallbacks, each once. */
+  private async fallbacksAfter(configuration: RoutingConfiguration, group: RoutingConfiguration[] | null): Promise<RoutingConfiguration[]> {
+    const own = await this.deps.routing.fallbacksOf(configuration);
+    if (!group) return own;
+    const rest = group.slice(1);
+    const seen = new Set([configuration.id, ...rest.map((row) => row.id)]);
+    return [...rest, ...own.filter((row) => !seen.has(row.id))];
   }
 
   /**
@@ -130,6 +145,23 @@ export class CallRouter {
       { provider: kind },
     );
   }
+}
+
+/**
+ * A group's members in the order a call tries them: the first drawn by weight (config.weight, default 1),
+ * then the rest drawn the same way from those left.
+ */
+export function weightedOrder<Member extends { config: { weight?: number } }>(members: readonly Member[], random: () => number): Member[] {
+  const left = [...members];
+  const order: Member[] = [];
+  while (left.length) {
+    const total = left.reduce((sum, member) => sum + (member.config.weight ?? 1), 0);
+    let draw = random() * total;
+    let index = left.findIndex((member) => (draw -= member.config.weight ?? 1) < 0);
+    if (index < 0) index = left.length - 1;
+    order.push(...left.splice(index, 1));
+  }
+  return order;
 }
 
 const MODEL_ID = /^[\w.:/@+-]{1,200}$/;

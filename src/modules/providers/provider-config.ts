@@ -19,6 +19,10 @@ const common = {
   prices: configuredPricesSchema,
   /** Caches this configuration's answers for so many seconds (up to 30 days), as if every call asked `cache: true`. */
   cacheTtlSeconds: z.number().int().min(1).max(2_592_000),
+  /** Configurations of one kind with the same group share its traffic, by weight (see calls/call-router.ts). */
+  group: z.string().trim().regex(/^[\w.:-]{1,64}$/, 'must be 1 to 64 letters, digits and . : _ -'),
+  /** This configuration's share of its group's traffic (default 1). */
+  weight: z.number().int().min(1).max(1000),
 };
 
 const extra = { host: httpUrl, tokenUrl: httpUrl };
@@ -43,6 +47,8 @@ export interface ProviderConfig {
   tokenUrl?: string;
   prices?: ConfiguredPrices;
   cacheTtlSeconds?: number;
+  group?: string;
+  weight?: number;
 }
 
 /** Validates a configuration's `config` for its driver; the first problem becomes BAD_USER_INPUT. */

@@ -42,6 +42,13 @@ export class ProviderRouting {
     return newest;
   }
 
+  /** The configurations that share `configuration`'s traffic: same kind and config.group (itself included). */
+  async groupOf(configuration: RoutingConfiguration): Promise<RoutingConfiguration[]> {
+    const group = configuration.config.group;
+    if (!group) return [configuration];
+    return (await this.all()).filter((row) => row.provider === configuration.provider && row.config.group === group);
+  }
+
   /**
    * Where a call through `configuration` goes on when it fails: its fallbacks in order, each followed by its
    * own (depth first), every configuration once, never the first one again. Read from the cached list.
