@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './src/db/entities.ts';
+import { releaseDeadConnections } from './src/db/pool-guard.ts';
 
 const migrationsPath = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -18,6 +19,8 @@ export function ormConfig(options: OrmOptions): Options {
     entities,
     extensions: [Migrator],
     pool: { min: 0, max: options.poolMax ?? 10 },
+    // A connection cut inside a transaction goes back to the pool (see src/db/pool-guard.ts).
+    driverOptions: { onPoolCreated: releaseDeadConnections },
     debug: options.debug ?? false,
     // The global EntityManager refuses work: every request forks its own.
     allowGlobalContext: false,

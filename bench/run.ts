@@ -1,7 +1,7 @@
 // `npm run bench`: measures the gateway against its goals on this machine, each figure beside its
 // baseline in the same run (interleaved rounds, medians). See README.md, "Performance".
 //   BENCH_QUICK=1    a smoke run (~1-2 minutes): fewer rows, requests and subscribers
-//   BENCH_ONLY=a,b   only these figures: call, budgets, cache, openai, stream, reads, subscribers, usage, pdf, start
+//   BENCH_ONLY=a,b   only these figures: call, budgets, cache, openai, stream, reads, subscribers, usage, pdf, start, observability
 //   BENCH_PROFILE=1  profile the gateway during each measured section (bench/results/profiles/)
 //   DATABASE_URL     use this PostgreSQL server (the bench creates and drops its own database on it)
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +11,7 @@ import { cacheHitFigure } from './figures/cache-hit.figure.ts';
 import { callLlmFigure } from './figures/call-llm.figure.ts';
 import { coldStartFigure } from './figures/cold-start.figure.ts';
 import { llmStreamFigure } from './figures/llm-stream.figure.ts';
+import { observabilityFigure } from './figures/observability.figure.ts';
 import { openAiCompatFigure } from './figures/openai-compat.figure.ts';
 import { pdfExportFigure } from './figures/pdf-export.figure.ts';
 import { readThroughputFigure } from './figures/reads.figure.ts';
@@ -30,6 +31,7 @@ const FIGURES: [string, (bench: Bench) => Promise<void>][] = [
   ['usage', usageFigure],
   ['pdf', pdfExportFigure],
   ['start', coldStartFigure],
+  ['observability', observabilityFigure],
 ];
 
 const quick = process.env.BENCH_QUICK === '1';

@@ -1,37 +1,41 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { useServer } from 'graphql-ws/use/ws';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import { WebSocketServer } from 'ws';
 import type { Logger } from './logger.ts';
-import { AppError, httpStatusOf } from './errors.ts';
+import { AppError, httpStatusOf, isDatabaseUnavailable, unavailableOr } from './errors.ts';
+import { readinessResponse } from './health.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './modules/export/export.service.ts';
 import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { graphqlSsePlugin } from './graphql/graphql-sse.ts';
 import { multipartSubscriptionsPlugin } from './graphql/multipart-subscriptions.ts';
-import { protectionPlugins, requestLogPlugin, requestSizePlugin } from './graphql/plugins.ts';
+import { protectionPlugins, requestLogPlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { sharedEventsPlugin } from './graphql/shared-events.ts';
-import { openAiCompatResponse } from './modules/openai-compat/openai-compat.route.ts';
+import { bodyLimitPlugin } from './http/body-limit.ts';
+import { corsOptions } from './http/cors.ts';
+import { inputErrorsPlugin } from './http/input-errors.ts';
+import { inputGuardPlugin } from './http/input-guard.ts';
+import { subscriptionRevocationPlugin } from './http/subscription-revocation.ts';
+import { authorizationOf, type InitialContext } from './http/authorization.ts';
+import { serveGraphqlWs } from './http/websocket.ts';
+import { bodyTooLargeResponse, openAiCompatResponse } from './modules/openai-compat/openai-compat.route.ts';
 import { consoleResponse } from './modules/console/console.route.ts';
+import { observabilityPlugin } from './observability/graphql-plugin.ts';
+import { METRICS_PATH, metricsResponse } from './observability/metrics-route.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   server: Server;
   /** Listens on the port (0: any free port) and resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, closes WebSockets. */
-  stop(): Promise<void>;
-}
-
-interface InitialContext {
-  /** An HTTP operation's request (also graphql-sse's); absent on WebSocket. */
-  request?: Request;
-  /** Set on WebSocket operations only: the authorization found for this operation (null: none). */
-  webSocketAuthorization?: string | null;
+  /**
+   * Stops accepting connections, then `drain` (the calls in flight get their grace period and are ended:
+   * their streams get a terminal event), then closes WebSockets and cuts what is still open.
+   */
+  stop(options?: { drain?: () => Promise<void> }): Promise<void>;
 }
 
 const EXPORT_ROUTE = /^\/api\/v1\/projects\/([^/]+)\/export\/([^/]+)\/?$/;
@@ -47,13 +51,13 @@ async function exportDownload(deps: AppDeps, request: Request, projectId: string
   if (!EXPORT_FORMATS.includes(format)) {
     return errorResponse(400, 'BAD_USER_INPUT', `Unknown format "${formatName}": use markdown, pdf, json or code.`);
   }
-  const context = await buildContext(deps, request.headers.get('authorization'));
-  if (!context.viewer) {
-    return errorResponse(401, 'UNAUTHENTICATED', context.authProblem ?? 'Send the header "Authorization: Bearer <token>".', {
-      'www-authenticate': 'Bearer',
-    });
-  }
   try {
+    const context = await buildContext(deps, request.headers.get('authorization'));
+    if (!context.viewer) {
+      return errorResponse(401, 'UNAUTHENTICATED', context.authProblem ?? 'Send the header "Authorization: Bearer <token>".', {
+        'www-authenticate': 'Bearer',
+      });
+    }
     const file = await context.services.exports.download(context.viewer, projectId, format);
     const body: BodyInit = Buffer.isBuffer(file.body) ? new Uint8Array(file.body) : (file.body as ReadableStream<Uint8Array<ArrayBuffer>>);
     return new Response(body, {
@@ -66,7 +70,9 @@ async function exportDownload(deps: AppDeps, request: Request, projectId: string
         ...(file.sha256 !== null ? { 'x-content-sha256': file.sha256 } : {}),
       },
     });
-  } catch (error) {
+  } catch (caught) {
+    // A database outage (here or while authenticating) is a 503 SERVICE_UNAVAILABLE, not a masked 500.
+    const error = unavailableOr(caught);
     if (error instanceof AppError) return errorResponse(httpStatusOf(error.code), error.code, error.message);
     deps.logger.error({ err: error }, 'export failed');
     return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
@@ -84,11 +90,12 @@ function restRoutes(deps: AppDeps): Plugin {
         endResponse(await openAiCompatResponse(deps, request, url));
       } else if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
         endResponse(await consoleResponse(request, url));
+      } else if (url.pathname === METRICS_PATH) {
+        endResponse(await metricsResponse(request, deps.config.metrics.token));
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
-        const ready = await deps.orm.checkConnection();
-        endResponse(Response.json({ status: ready.ok ? 'ready' : 'unavailable', database: ready.ok }, { status: ready.ok ? 200 : 503 }));
+        endResponse(await readinessResponse(deps));
       }
     },
   };
@@ -108,33 +115,11 @@ function yogaLogger(logger: Logger) {
     error: (...args: unknown[]) => {
       const clientFault = args.some((arg) => arg instanceof GraphQLError || (typeof arg === 'object' && arg && 'extensions' in arg));
       if (clientFault) logger.debug({ messages: messagesOf(args) }, 'yoga: request refused');
+      // A database outage (met while building the context) was answered SERVICE_UNAVAILABLE, and warned of, by the error mask.
+      else if (args.some(isDatabaseUnavailable)) logger.debug({ messages: messagesOf(args) }, 'yoga: database unavailable');
       else logger.error({ messages: messagesOf(args) }, 'yoga');
     },
   };
-}
-
-function authorizationOf(initial: InitialContext): string | null {
-  if (initial.webSocketAuthorization !== undefined) return initial.webSocketAuthorization;
-  return initial.request?.headers.get('authorization') ?? null;
-}
-
-/** A string value under `name`, whatever its case, in a plain object (connection params, headers); else null. */
-function headerIn(record: unknown, name: string): string | null {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return null;
-  for (const [key, value] of Object.entries(record)) {
-    if (key.toLowerCase() === name && typeof value === 'string' && value !== '') return value;
-  }
-  return null;
-}
-
-/**
- * A WebSocket operation's authorization: the connection's `connectionParams.authorization` (graphql-ws
- * clients), else the subscribe message's `payload.extensions.headers.authorization` (GraphiQL sends the
- * Headers tab there, and an empty connection_init). Read per operation, and checked like an HTTP header.
- */
-export function webSocketAuthorizationOf(connectionParams: unknown, extensions: unknown): string | null {
-  const headers = typeof extensions === 'object' && extensions !== null ? (extensions as { headers?: unknown }).headers : undefined;
-  return headerIn(connectionParams, 'authorization') ?? headerIn(headers, 'authorization');
 }
 
 /** GraphiQL's first tab: what Agora is and one query, one call and one subscription to run. */
@@ -190,6 +175,12 @@ subscription LlmStream {
 /** Builds the whole HTTP + WebSocket application without side effects; `start` binds the port. */
 export function buildApp(deps: AppDeps): App {
   const { config, logger } = deps;
+  const maskError = createErrorMasker(logger);
+  // Why an Authorization value signs nobody in (null: it does): graphql-sse reservations, WebSocket connections.
+  const refusalOf = async (authorization: string | null) => {
+    const context = await buildContext(deps, authorization);
+    return context.viewer ? null : (context.authProblem ?? 'Sign in first: send the header "Authorization: Bearer <token>".');
+  };
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -207,27 +198,38 @@ export function buildApp(deps: AppDeps): App {
     renderGraphiQL,
     landingPage: false,
     batching: false,
-    maskedErrors: { maskError: createErrorMasker(logger) },
-    cors: config.corsOrigins ? { origin: config.corsOrigins, credentials: false } : undefined,
+    maskedErrors: { maskError },
+    cors: corsOptions(config.corsOrigins),
     logging: yogaLogger(logger),
     plugins: [
-      requestSizePlugin(config.limits.requestBytes),
+      // First: every later hook and route reads a body counted against the limit as it was read.
+      bodyLimitPlugin({
+        maxBytes: config.limits.requestBytes,
+        tooLarge: (url, message) =>
+          url.pathname.startsWith('/v1/')
+            ? bodyTooLargeResponse(message, logger)
+            : EXPORT_ROUTE.test(url.pathname)
+              ? errorResponse(413, 'BAD_USER_INPUT', message)
+              : Response.json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] }, { status: 413 }),
+      }),
       requestLogPlugin(logger),
+      // Operation metrics, and with tracing on the spans of operations and of REST calls.
+      observabilityPlugin(),
       restRoutes(deps),
       // graphql-sse's protocol (both modes) at /graphql/stream, with the same context as /graphql.
-      graphqlSsePlugin({
-        logger,
-        refusalOf: async (authorization) => {
-          const context = await buildContext(deps, authorization);
-          return context.viewer ? null : (context.authProblem ?? 'Sign in first: send the header "Authorization: Bearer <token>".');
-        },
-      }),
+      graphqlSsePlugin({ logger, refusalOf }),
       errorCodePlugin(),
       // Apollo Client's HTTP subscriptions (multipart/mixed; subscriptionSpec=1.0).
       multipartSubscriptionsPlugin({ logger }),
       ...protectionPlugins(config),
       // A run's followers share one execution per event (its event type reads nothing but the event).
       sharedEventsPlugin(['analysisProgress']),
+      // Client-fault input (NUL, lone surrogates, absurd nesting) refused before it runs, on every transport.
+      inputGuardPlugin(),
+      // Coercion and validation messages name the field, never quote its value.
+      inputErrorsPlugin({ hideSuggestions: config.isProduction }),
+      // A subscription ends when its token is revoked.
+      subscriptionRevocationPlugin({ pubsub: deps.pubsub, logger, authorizationOf }),
     ],
   });
 
@@ -238,36 +240,8 @@ export function buildApp(deps: AppDeps): App {
     socket.once('close', () => sockets.delete(socket));
   });
 
-  type Enveloped = Pick<ReturnType<typeof yoga.getEnveloped>, 'execute' | 'subscribe'>;
-  const webSockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  // graphql-ws reuses yoga's pipeline, so WebSocket operations get the same context and plugins as HTTP.
-  const wsServer = useServer(
-    {
-      execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          webSocketAuthorization: webSocketAuthorizationOf(ctx.connectionParams, payload.extensions),
-        });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
-        return args;
-      },
-    },
-    webSockets,
-  );
+  // graphql-ws on yoga's pipeline: the same rules, context, plugins and error mask as HTTP.
+  const disposeWebSockets = serveGraphqlWs({ yoga, server, logger, maskError, refusalOf });
 
   let stopping: Promise<void> | null = null;
   return {
@@ -282,17 +256,21 @@ export function buildApp(deps: AppDeps): App {
           resolve(typeof address === 'object' && address ? address.port : port);
         });
       }),
-    stop: () => {
+    stop: (options = {}) => {
       stopping ??= (async () => {
-        await wsServer.dispose();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // Connections still busy after the grace period are cut.
-          setTimeout(() => {
-            for (const socket of sockets) socket.destroy();
-          }, 10_000).unref();
-        });
+        // No new connections; idle keep-alive ones go now, busy ones (streams) when they end.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await options.drain?.();
+        await disposeWebSockets();
+        // Connections still busy after the grace period (and the calls' own ending) are cut.
+        const cut = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, 5_000);
+        cut.unref();
+        server.closeIdleConnections();
+        await closed;
+        clearTimeout(cut);
         await yoga.dispose();
       })();
       return stopping;

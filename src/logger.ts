@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 
 // Paths whose values are secrets wherever they appear in a log object.
@@ -22,14 +23,41 @@ const REDACTED_PATHS = [
 
 export type { Logger };
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export interface LoggerOptions {
+  /**
+   * Human-readable lines (pino-pretty, in a worker thread) instead of JSON, when the logger writes to
+   * stdout and stdout is a terminal (config.logPretty says whether it is wanted at all).
+   */
+  pretty?: boolean;
+}
+
+const require = createRequire(import.meta.url);
+
+/** pino-pretty's entry file, or null when it cannot be found: then the logs stay JSON. */
+function prettyTarget(): string | null {
+  try {
+    return require.resolve('pino-pretty');
+  } catch {
+    return null;
+  }
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
+  const settings: pino.LoggerOptions = {
+    level,
+    base: { service: 'agora' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  // Redaction happens before either format: pretty lines hide the same values JSON lines do.
+  const target = destination === undefined && options.pretty === true && process.stdout.isTTY === true ? prettyTarget() : null;
+  if (target === null) return pino(settings, destination);
   return pino(
-    {
-      level,
-      base: { service: 'agora' },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination,
+    settings,
+    pino.transport({
+      target,
+      // One line per entry, its fields after the message; colours unless NO_COLOR is set.
+      options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true },
+    }),
   );
 }

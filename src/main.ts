@@ -1,15 +1,37 @@
 // Process entry: config -> database (embedded or external) -> migrate -> serve; SIGTERM/SIGINT -> stop.
 import { ConfigError, loadConfig } from './config/config.ts';
-import { initOrm, migrate, openDatabase } from './db/database.ts';
-import { EmbeddedPostgresError } from './db/embedded-postgres.ts';
-import { createLogger } from './logger.ts';
-import { AuthService } from './modules/auth/auth.service.ts';
-import { startRuntime } from './runtime.ts';
-import { loadSecretBox, MasterKeyError } from './security/master-key.ts';
+import { startTracing } from './observability/tracing.ts';
+
+/** The tracing settings, or null; an invalid configuration is left to main(), which reports it. */
+function tracingSettings() {
+  try {
+    return loadConfig().tracing;
+  } catch {
+    return null;
+  }
+}
+
+// Tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) starts before anything loads `pg`, which its
+// instrumentation patches as it loads: the rest of the entry is imported only then. A tracer that cannot
+// start does not keep the gateway from serving.
+const tracing = await startTracing(tracingSettings()).catch((error: unknown) => {
+  process.stderr.write(`Tracing is off: it could not start (${error instanceof Error ? error.message : String(error)}).\n`);
+  return null;
+});
+const { initOrm, migrate, openDatabase } = await import('./db/database.ts');
+const { EmbeddedPostgresError } = await import('./db/embedded-postgres.ts');
+const { createLogger } = await import('./logger.ts');
+const { AuthService } = await import('./modules/auth/auth.service.ts');
+const { startRuntime } = await import('./runtime.ts');
+const { loadSecretBox, MasterKeyError } = await import('./security/master-key.ts');
+
+// How long a stop may take beyond the calls' grace period (SHUTDOWN_GRACE_SECONDS): the job queue's 10 s for
+// running jobs, the calls' own ending, the pools. An orchestrator's grace period should cover both.
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { pretty: config.logPretty });
   // Before the database: a production start without a master key stops here, having touched nothing.
   const secretBox = await loadSecretBox({ value: config.encryptionKey, production: config.isProduction, dataDir: config.dataDir });
   const database = await openDatabase(config, (message) => logger.debug({ component: 'postgres' }, message));
@@ -39,6 +61,11 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down');
+    // A stop that hangs (a pool waiting for a connection nobody will return) must not keep the process up.
+    setTimeout(() => {
+      logger.error({ signal, afterMs: SHUTDOWN_DEADLINE_MS + config.shutdownGraceMs }, 'shutdown did not finish in time: exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS + config.shutdownGraceMs).unref();
     try {
       await runtime.stop();
       await orm.close();
@@ -50,6 +77,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  // This entry owns the shutdown. embedded-postgres hooks these signals on import to stop its clusters and
+  // exit at once (code 130/143), racing the orderly stop above: PostgreSQL went away under pg-boss and the
+  // pools (error lines), and with DATABASE_URL the process exited before it had stopped. The embedded
+  // cluster is stopped last, by `database.stop()`. A second signal, with no listener left, ends the process.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.removeAllListeners(signal);
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -12,12 +12,17 @@ import { revokedUserOf, TokenCache } from './modules/auth/token-cache.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { ResponseCache } from './modules/cache/response-cache.ts';
+import { UsageWriter } from './modules/usage/usage.writer.ts';
+import { setOutboundPolicy } from './net/outbound-policy.ts';
+import { circuitStateChanged } from './observability/circuit-metrics.ts';
+import { CallDrain } from './modules/calls/call-drain.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
 import { RateLimitOverrides } from './modules/ratelimits/rate-limiter.ts';
 import type { RateLimitRuntime } from './modules/ratelimits/ratelimits.service.ts';
 import { createRateLimitRedis, RedisWindowStore } from './modules/ratelimits/redis-window-store.ts';
 import { PostgresWindowStore } from './modules/ratelimits/window-store.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
+import { observeRuntime } from './observability/runtime-metrics.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
 
@@ -38,7 +43,10 @@ export async function startRuntime(options: {
   secretBox: SecretBox;
 }): Promise<Runtime> {
   const { config, logger } = options;
-  const pubsub = createPubSubHandle(config.redisUrl);
+  const drain = new CallDrain();
+  // Every outbound connection of this process (provider SDKs, GitHub) checks its address against this.
+  setOutboundPolicy(config.outbound);
+  const pubsub = createPubSubHandle(config.redisUrl, logger);
   const queue = await startJobQueue({
     connectionString: options.databaseUrl,
     logger,
@@ -51,11 +59,15 @@ export async function startRuntime(options: {
   const routingCache = new RoutingCache({ publish: (change) => pubsub.pubsub.publish('routing:changed', change) });
   // Rate-limit counters: in Redis when configured (fail open while it is down), else in PostgreSQL.
   const rateLimits: RateLimitRuntime = {
-    redis: config.redisUrl ? new RedisWindowStore(createRateLimitRedis(config.redisUrl), { logger }) : null,
+    redis: config.redisUrl ? new RedisWindowStore(createRateLimitRedis(config.redisUrl, logger), { logger }) : null,
     overrides: new RateLimitOverrides(),
     logger,
   };
-  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits };
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits, callObserver: observeRuntime({ orm: options.orm, queue }),
+    callDrain: drain,
+    // Breaker state changes become the agora_circuit_state gauge (labelled with the configuration's kind).
+    onCircuitTransition: (change) => circuitStateChanged(change, routingCache.kindOf(change.configurationId)),
+  };
   // Revocations and routing changes from any replica drop what this one holds too.
   const listenerStopped = (error: unknown) => logger.error({ err: error }, 'pub/sub listener stopped');
   const listeners = [
@@ -79,6 +91,7 @@ export async function startRuntime(options: {
   // Budget reservations of calls whose process died are released once they expire, and idempotency keys
   // past their 24 hours are forgotten (any replica may do it).
   const sweeper = setInterval(() => {
+    new UsageWriter(options.orm.em.fork()).sweepAbandoned().catch((error: unknown) => logger.warn({ err: error }, 'abandoned call sweep failed'));
     new BudgetLedger(options.orm.em.fork()).sweep().catch((error: unknown) => logger.warn({ err: error }, 'budget reservation sweep failed'));
     // Rate-limit minutes no sliding minute reads any more (Redis expires its own).
     if (!rateLimits.redis) {
@@ -96,7 +109,15 @@ export async function startRuntime(options: {
       clearInterval(sweeper);
       await Promise.all(listeners.map((stop) => stop()));
       await queue.stop();
-      await app.stop();
+      // Calls in flight (HTTP, SSE, WebSocket) finish within the grace period, or are ended and recorded.
+      await app.stop({
+        drain: async () => {
+          if (drain.inFlight === 0) return;
+          logger.info({ calls: drain.inFlight, graceSeconds: config.shutdownGraceMs / 1000 }, 'letting calls in flight finish');
+          const outcome = await drain.drain(config.shutdownGraceMs);
+          if (!outcome.finished) logger.warn({ ended: outcome.ended }, 'calls still running after the grace period were ended');
+        },
+      });
       await pubsub.close();
       rateLimits.redis?.close();
     },

@@ -13,6 +13,7 @@ import { IdempotencyService } from './modules/idempotency/idempotency.service.ts
 import { type TokenCache, userRevocationKey } from './modules/auth/token-cache.ts';
 import type { CallObserver } from './modules/calls/call-observer.ts';
 import { type CallResult, CallsService } from './modules/calls/calls.service.ts';
+import type { CallDrain } from './modules/calls/call-drain.ts';
 import { ResponseCache } from './modules/cache/response-cache.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
 import { ExportService } from './modules/export/export.service.ts';
@@ -47,6 +48,8 @@ export interface AppDeps {
   rateLimits?: RateLimitRuntime;
   /** What watches provider calls (metrics, traces: src/observability/); absent: nothing does. */
   callObserver?: CallObserver;
+  /** The process's shutdown of calls in flight (see modules/calls/call-drain.ts); absent: calls are never drained. */
+  callDrain?: CallDrain;
   /** Told of every circuit-breaker state change (metrics); absent: only the log line. */
   onCircuitTransition?: (change: CircuitTransition) => void;
 }
@@ -69,7 +72,7 @@ export interface Services {
 
 export function createServices(
   em: EntityManager,
-  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger'>,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain'>,
 ): Services {
   const breaker = new CircuitBreaker(em, {
     ...deps.config.breaker,
@@ -85,6 +88,8 @@ export function createServices(
     routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
     usage: new UsageWriter(em),
     limits: deps.config.callLimits,
+    deadlineMs: deps.config.callDeadlineMs,
+    drain: deps.callDrain,
     environmentKeys: deps.config.providerKeys,
     userKey: (userId, kind) => {
       const keyKind = keyKindOf(kind);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ENVIRONMENT_KEY_VARIABLES, type ProviderKind } from '../llm/provider-kinds.ts';
+import { EMPTY_ALLOWLIST, outboundAllowlistSchema, type OutboundPolicy, outboundUrlRefusal } from '../net/outbound-policy.ts';
 
 // The only module that reads process.env: everything else receives a typed Config.
 
@@ -41,6 +42,7 @@ const environmentSchema = z.object({
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
   MAX_QUERY_COST: z.coerce.number().int().min(100).max(10_000_000).default(20_000),
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(1_000_000),
+  MAX_PAID_OPERATIONS_PER_REQUEST: z.coerce.number().int().min(1).max(1000).default(5),
   BOOTSTRAP_ADMIN: booleanFlag.optional(),
   WORKERS: booleanFlag.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -50,6 +52,10 @@ const environmentSchema = z.object({
   CALL_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(500),
   CALL_MAX_CHARACTERS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   CALL_MAX_TOOLS: z.coerce.number().int().min(0).max(10_000).default(128),
+  // The most one call may take, retries and fallbacks included (then TIMEOUT); bounds how long a dead process's call stays PENDING.
+  // On SIGTERM/SIGINT: how long calls in flight may finish before each is ended (and recorded).
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('expected a whole number').min(0).max(3_600).default(20),
+  CALL_DEADLINE_SECONDS: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(86_400).default(600),
   // Per user, per minute, across replicas; unset: no default limit (overrides still apply).
   RATE_LIMIT_RPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
   RATE_LIMIT_TPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
@@ -63,6 +69,13 @@ const environmentSchema = z.object({
   // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
   ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
+  // Host names and CIDRs production may connect to although loopback or private (net/outbound-policy.ts).
+  OUTBOUND_ALLOWLIST: outboundAllowlistSchema.optional(),
+  // Operations (src/observability/): GET /metrics's bearer token; OTLP/HTTP traces when the endpoint is set.
+  METRICS_TOKEN: optionalSecret,
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json'], { error: 'expected http/protobuf or http/json (gRPC is not supported)' }).default('http/protobuf'),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('agora'),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -86,11 +99,15 @@ export interface Config {
   graphiql: boolean;
   introspection: boolean;
   corsOrigins: string[] | undefined;
-  limits: { depth: number; aliases: number; tokens: number; cost: number; requestBytes: number };
+  limits: { depth: number; aliases: number; tokens: number; cost: number; requestBytes: number; paidOperations: number };
   bootstrapAdmin: boolean;
   jobs: { workers: boolean; concurrency: number; heartbeatSeconds: number; monitorSeconds: number; retryLimit: number };
   /** Bounds on one call's content (messages, characters of the whole conversation, tools). */
   callLimits: { maxMessages: number; maxCharacters: number; maxTools: number };
+  /** The most one call may take, retries and fallbacks included (CALL_DEADLINE_SECONDS). */
+  callDeadlineMs: number;
+  /** How long calls in flight may finish on shutdown (SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceMs: number;
   /** Every user's default rate limits (RATE_LIMIT_RPM, RATE_LIMIT_TPM); null: none. */
   rateLimits: { requestsPerMinute: number | null; tokensPerMinute: number | null };
   /** Circuit breaker defaults: failures within the window that open it, and its cool-down. */
@@ -100,6 +117,12 @@ export interface Config {
   /** Keys of last resort by provider kind, from each kind's environment variable. */
   providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
+  /** Where provider and GitHub connections may go (production flag, OUTBOUND_ALLOWLIST). */
+  outbound: OutboundPolicy;
+  /** GET /metrics: the bearer token it requires (METRICS_TOKEN); undefined: open to whoever reaches it. */
+  metrics: { token: string | undefined };
+  /** OpenTelemetry traces over OTLP/HTTP; null (tracing off) when OTEL_EXPORTER_OTLP_ENDPOINT is unset. */
+  tracing: { endpoint: string; protocol: 'http/protobuf' | 'http/json'; serviceName: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +143,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const isProduction = env.NODE_ENV === 'production';
+  const outbound: OutboundPolicy = { production: isProduction, allowlist: env.OUTBOUND_ALLOWLIST ?? EMPTY_ALLOWLIST };
+  // A refused literal address (or localhost in production) stops the start; a name is checked again at each connection.
+  const githubRefusal = outboundUrlRefusal(env.GITHUB_GRAPHQL_URL, outbound);
+  if (githubRefusal) throw new ConfigError(`Invalid configuration:\n  GITHUB_GRAPHQL_URL: ${githubRefusal.message}\nSee .env.sample for every variable.`);
   return {
     env: env.NODE_ENV,
     isProduction,
@@ -142,6 +169,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       tokens: env.MAX_QUERY_TOKENS,
       cost: env.MAX_QUERY_COST,
       requestBytes: env.MAX_REQUEST_BYTES,
+      paidOperations: env.MAX_PAID_OPERATIONS_PER_REQUEST,
     },
     bootstrapAdmin: env.BOOTSTRAP_ADMIN ?? !isProduction,
     jobs: {
@@ -152,6 +180,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retryLimit: env.JOB_RETRY_LIMIT,
     },
     callLimits: { maxMessages: env.CALL_MAX_MESSAGES, maxCharacters: env.CALL_MAX_CHARACTERS, maxTools: env.CALL_MAX_TOOLS },
+    callDeadlineMs: env.CALL_DEADLINE_SECONDS * 1000,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     rateLimits: { requestsPerMinute: env.RATE_LIMIT_RPM ?? null, tokensPerMinute: env.RATE_LIMIT_TPM ?? null },
     breaker: { failureThreshold: env.BREAKER_FAILURES, windowMs: env.BREAKER_WINDOW_SECONDS * 1000, cooldownMs: env.BREAKER_COOLDOWN_SECONDS * 1000 },
     responseCache: {
@@ -166,5 +196,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       }),
     ),
     githubGraphqlUrl: env.GITHUB_GRAPHQL_URL,
+    outbound,
+    metrics: { token: env.METRICS_TOKEN },
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL, serviceName: env.OTEL_SERVICE_NAME }
+      : null,
   };
 }

@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { AppError, DATABASE_UNAVAILABLE_MESSAGE, ERROR_CODES, type ErrorCode, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
@@ -29,8 +29,9 @@ function retryAfterOf(error: AppError): Record<string, unknown> {
 
 /**
  * Yoga's error mask: domain errors become GraphQL errors with the contract's code; GraphQL errors the
- * server raised on purpose keep theirs (a missing one means the client's request was wrong); anything
- * else is logged and masked, so no stack trace or secret reaches a client.
+ * server raised on purpose keep theirs (a missing one means the client's request was wrong); a database
+ * that cannot be reached is SERVICE_UNAVAILABLE (the client may retry; nothing was half-written, as every
+ * write is one transaction); anything else is logged and masked, so no stack trace or secret reaches a client.
  */
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, unexpectedMessage: string): Error => {
@@ -47,8 +48,14 @@ export function createErrorMasker(logger: Logger) {
       }
       return withCode(error, 'BAD_USER_INPUT');
     }
-    logger.error({ err: original }, 'unexpected error while executing an operation');
     const path = error instanceof GraphQLError ? error.path : undefined;
+    if (isDatabaseUnavailable(original)) {
+      // An outage, not a bug: a warning with what the driver said (its code and message, never its client).
+      const { code, message } = (original ?? {}) as { code?: unknown; message?: unknown };
+      logger.warn({ code, reason: message }, 'database unavailable: operation answered SERVICE_UNAVAILABLE');
+      return createGraphQLError(DATABASE_UNAVAILABLE_MESSAGE, { path, extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    }
+    logger.error({ err: original }, 'unexpected error while executing an operation');
     return createGraphQLError(unexpectedMessage, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
 }

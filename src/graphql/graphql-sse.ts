@@ -45,6 +45,22 @@ function refused(error: GraphQLError): GraphQLError {
 // Stands in for a document that did not parse, so the plugin goes on to the refusal below.
 const UNPARSED: DocumentNode = parseDocument('{ __typename }');
 
+type Executed = Awaited<ReturnType<Enveloped['execute']>>;
+
+/** An error as the client may see it: yoga's internal `http` extension stays here (graphql-sse prints extensions). */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (!error.extensions || !('http' in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+  return createGraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+}
+
+/** A stream as it is; a single result with `data` (null when it was refused), which the handler requires. */
+function asResult(result: Executed): Executed {
+  if (isAsyncIterable(result)) return result;
+  const errors = result.errors?.map(withoutHttp);
+  return { data: null, ...result, ...(errors ? { errors } : {}) };
+}
+
 /**
  * Yoga's graphql-sse plugin hands graphql-sse's handler `{ errors }` for a document that fails validation
  * and for a subscription refused before it starts (UNAUTHENTICATED), which the handler does not take for a
@@ -68,16 +84,19 @@ function withResultsForRefusals(enveloped: Enveloped): Enveloped {
     },
     validate: (schema, document, rules, options) => {
       if (refusal) return [];
-      const errors = enveloped.validate(schema, document, rules, options);
-      if (errors.length > 0) refusal = errors.map(refused);
+      try {
+        const errors = enveloped.validate(schema, document, rules, options);
+        if (errors.length > 0) refusal = errors.map(refused);
+      } catch (error) {
+        // Armor's depth, alias and cost limits throw their refusal instead of reporting it.
+        if (!(error instanceof GraphQLError)) throw error;
+        refusal = [refused(error)];
+      }
       return [];
     },
-    execute: (args) => (refusal ? refusalResult() : enveloped.execute(args)),
-    subscribe: async (args) => {
-      if (refusal) return refusalResult();
-      const result = await enveloped.subscribe(args);
-      return isAsyncIterable(result) || 'data' in result ? result : { data: null, ...result };
-    },
+    // Refused at execution too (the input guard, variables that do not coerce): `{ errors }` alone, made a result.
+    execute: async (args) => (refusal ? refusalResult() : asResult(await enveloped.execute(args))),
+    subscribe: async (args) => (refusal ? refusalResult() : asResult(await enveloped.subscribe(args))),
   };
 }
 

@@ -1,10 +1,10 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, Kind, NoSchemaIntrospectionCustomRule, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
+import { currentTraceId } from '../observability/trace-context.ts';
 
 // A request with one of these is not a browser's simple request (or carries a token): the CSRF check passes it.
 const CSRF_HEADERS = ['authorization', 'x-graphql-yoga-csrf', 'apollo-require-preflight'] as const;
@@ -31,9 +31,72 @@ export function missingTokenPlugin(): Plugin {
   };
 }
 
-/** Limits on what one document may ask for; in production the limits do not reveal themselves. */
+/**
+ * The root fields that spend money: each calls a model, or starts a run that does (analyses, GitHub
+ * imports with their summaries, a configuration's test prompt).
+ */
+export const PAID_OPERATIONS: readonly string[] = [
+  'callLlm',
+  'llmStream',
+  'analyzeIncident',
+  'analyzeGithubRepository',
+  'importGithubRepository',
+  'testIntelligenceProvider',
+];
+
+/** The response names (aliases count one each) of the paid root fields an operation selects. */
+function paidResponseNames(selectionSet: SelectionSetNode, context: ValidationContext, names: Set<string>, fragments: Set<string>): Set<string> {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (PAID_OPERATIONS.includes(selection.name.value)) names.add(selection.alias?.value ?? selection.name.value);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      paidResponseNames(selection.selectionSet, context, names, fragments);
+    } else if (!fragments.has(selection.name.value)) {
+      // A fragment spread twice merges into the same fields: each is counted once.
+      fragments.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) paidResponseNames(fragment.selectionSet, context, names, fragments);
+    }
+  }
+  return names;
+}
+
+/** At most `max` paid root fields per operation, so one request cannot fan out into many paid calls. */
+function paidOperationsRule(max: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      const count = paidResponseNames(operation.selectionSet, context, new Set(), new Set()).size;
+      if (count <= max) return;
+      context.reportError(
+        createGraphQLError(
+          `At most ${max} paid operations (${PAID_OPERATIONS.join(', ')}) are accepted in one request (MAX_PAID_OPERATIONS_PER_REQUEST); this one has ${count}. Send them in separate requests.`,
+          { nodes: operation, extensions: { code: 'BAD_USER_INPUT' } },
+        ),
+      );
+    },
+  });
+}
+
+/**
+ * Introspection refused with a validation rule, for every transport. (Yoga's disable-introspection
+ * plugin keys its decision on the HTTP request, so WebSocket operations, which have none, passed.)
+ */
+function introspectionOffPlugin(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+/**
+ * Limits on what one document may ask for; in production the limits do not reveal themselves. They are
+ * parse and validation hooks, so they hold on every transport that runs yoga's pipeline (HTTP, SSE,
+ * graphql-sse and graphql-ws).
+ */
 export function protectionPlugins(config: Config): Plugin[] {
   const exposeLimits = !config.isProduction;
+  const paidOperations = paidOperationsRule(config.limits.paidOperations);
   const plugins: Plugin[] = [
     EnvelopArmorPlugin({
       maxDepth: { n: config.limits.depth, exposeLimits, ignoreIntrospection: true },
@@ -47,52 +110,43 @@ export function protectionPlugins(config: Config): Plugin[] {
     missingTokenPlugin(),
     // Browsers attach no Authorization header by themselves, so a request carrying one is not a CSRF.
     useCSRFPrevention({ requestHeaders: [...CSRF_HEADERS] }),
+    {
+      onValidate({ addValidationRule }) {
+        addValidationRule(paidOperations);
+      },
+    },
   ];
-  if (!config.introspection) plugins.push(useDisableIntrospection());
+  if (!config.introspection) plugins.push(introspectionOffPlugin());
   return plugins;
 }
 
-/** Rejects bodies above the configured size before they are read. */
-export function requestSizePlugin(maxBytes: number): Plugin {
-  return {
-    onRequest({ request, endResponse }) {
-      const length = Number(request.headers.get('content-length') ?? '0');
-      if (length > maxBytes) {
-        endResponse(
-          Response.json(
-            { errors: [{ message: 'The request body is too large.', extensions: { code: 'BAD_USER_INPUT' } }] },
-            { status: 413 },
-          ),
-        );
-      }
-    },
-  };
-}
+const started = new WeakMap<Request, { at: bigint; operationName?: string; traceId?: string }>();
 
-const started = new WeakMap<Request, { at: bigint; operationName?: string }>();
-
-/** One log line per HTTP request: method, path, status, operation name and duration. */
+/** One log line per HTTP request: method, path, status, operation name, duration, and the trace id when tracing is on. */
 export function requestLogPlugin(logger: Logger): Plugin {
   return {
     onRequest({ request }) {
-      started.set(request, { at: process.hrtime.bigint() });
+      // A REST route's span is already open here; a GraphQL operation's opens later (onExecute).
+      started.set(request, { at: process.hrtime.bigint(), traceId: currentTraceId() });
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       const entry = request ? started.get(request) : undefined;
       if (entry) entry.operationName = getOperationAST(args.document, args.operationName)?.name?.value;
+      if (entry) entry.traceId = currentTraceId() ?? entry.traceId;
     },
     onResponse({ request, response }) {
       const entry = started.get(request);
       if (!entry) return;
       const url = new URL(request.url);
-      if (url.pathname === '/healthz' || url.pathname === '/readyz') return;
+      if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') return;
       logger.info(
         {
           method: request.method,
           path: url.pathname,
           status: response.status,
           operationName: entry.operationName,
+          traceId: entry.traceId,
           durationMs: Number(process.hrtime.bigint() - entry.at) / 1e6,
         },
         'request',

@@ -1,4 +1,5 @@
 import { PgBoss } from 'pg-boss';
+import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 // Durable jobs in the same PostgreSQL (pg-boss, in its own `pgboss` schema). A job whose worker dies stops
@@ -39,7 +40,33 @@ export interface JobQueue {
   cancel(jobId: string): Promise<void>;
   /** Starts taking jobs: `run` for each attempt, `dead` for a job whose attempts are exhausted. */
   work(run: (job: JobInfo) => Promise<void>, dead: (job: JobInfo) => Promise<void>): Promise<void>;
+  /** Each queue's jobs by state, as pg-boss's monitor last counted them (one read of its small queue table; for metrics). */
+  stateCounts(): Promise<{ queue: string; ready: number; deferred: number; active: number; failed: number }[]>;
   stop(): Promise<void>;
+}
+
+const OUTAGE_WARNING_EVERY_MS = 60_000;
+
+/**
+ * pg-boss reports each failed poll, heartbeat and maintenance pass. A database outage (or the pool cut at
+ * shutdown) is a warning, at most once a minute, not an error per second; anything else is an error. Either
+ * way only the error's name, code, message and stack are logged: pg's errors carry their client, whose
+ * connection parameters (password included) would otherwise be serialized into the line.
+ */
+function queueErrorLogger(logger: Logger): (error: Error) => void {
+  let warnedAt = -Infinity;
+  return (error) => {
+    const { name, message, stack } = error;
+    const code = (error as { code?: unknown }).code;
+    if (!isDatabaseUnavailable(error)) {
+      logger.error({ err: { name, message, code, stack } }, 'job queue error');
+      return;
+    }
+    const now = Date.now();
+    if (now - warnedAt < OUTAGE_WARNING_EVERY_MS) return;
+    warnedAt = now;
+    logger.warn({ code, reason: message }, 'the job queue cannot reach the database; jobs wait until it is back');
+  };
 }
 
 export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue> {
@@ -50,7 +77,7 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
     monitorIntervalSeconds: options.monitorSeconds,
     superviseIntervalSeconds: options.monitorSeconds,
   });
-  boss.on('error', (error: Error) => options.logger.error({ err: error }, 'job queue error'));
+  boss.on('error', queueErrorLogger(options.logger));
   await boss.start();
   await boss.createQueue(ANALYSIS_DEAD_LETTER_QUEUE, { retryLimit: 3 });
   const policy = { retryLimit: options.retryLimit, retryDelay: 1, heartbeatSeconds: options.heartbeatSeconds, expireInSeconds: 3600 };
@@ -86,6 +113,10 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
       await boss.work<RunJob>(ANALYSIS_DEAD_LETTER_QUEUE, { pollingIntervalSeconds: 2, batchSize: 1 }, async (jobs) => {
         for (const job of jobs) await dead(toInfo(job));
       });
+    },
+    async stateCounts() {
+      const queues = await boss.getQueues([ANALYSIS_QUEUE, ANALYSIS_DEAD_LETTER_QUEUE]);
+      return queues.map((queue) => ({ queue: queue.name, ready: queue.readyCount, deferred: queue.deferredCount, active: queue.activeCount, failed: queue.failedCount }));
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000, close: true });

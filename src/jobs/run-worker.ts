@@ -7,7 +7,8 @@ import type { Logger } from '../logger.ts';
 import { type AnalysisRun, AnalysisRunSchema, type RunKind } from '../modules/analysis/analysis-run.entity.ts';
 import { AnalysisService, appendEvent, isTerminal } from '../modules/analysis/analysis.service.ts';
 import { type Executor, RunCancelled, RunContext } from '../modules/analysis/run-context.ts';
-import type { JobInfo, JobQueue } from './job-queue.ts';
+import { traceJob } from '../observability/job-span.ts';
+import { ANALYSIS_QUEUE, type JobInfo, type JobQueue } from './job-queue.ts';
 
 /** Makes the executor of a run kind for one job, bound to that job's EntityManager. */
 export type ExecutorRegistry = Partial<Record<RunKind, (em: EntityManager) => Executor>>;
@@ -80,7 +81,8 @@ export function createRunWorker(deps: RunWorkerDeps, executors: ExecutorRegistry
     });
   }
 
-  return { run, dead };
+  // With tracing on, each job is a span, and what it runs (SQL, provider attempts) nests under it.
+  return { run: (job: JobInfo) => traceJob(ANALYSIS_QUEUE, job, () => run(job)), dead };
 }
 
 async function markRunning(em: EntityManager, analysis: AnalysisService, run: AnalysisRun, attempt: number, attempts: number) {

@@ -1,5 +1,7 @@
 // Small pieces every driver needs: key checks, abort plumbing and the stream guard.
-import { abortedError, apiKeyRequiredError, type ProviderCallError, truncatedStreamError } from './errors.ts';
+import { OutboundRedirectError, outboundErrorOf, outboundFetch } from '../net/guarded-fetch.ts';
+import { abortedError, apiKeyRequiredError, ProviderCallError, truncatedStreamError } from './errors.ts';
+import { providerName } from './provider-kinds.ts';
 import type { DriverCapabilities, DriverSettings, GenerateRequest, ProviderKind, StreamPart } from './types.ts';
 
 export function requireApiKey(kind: ProviderKind, settings: DriverSettings): string {
@@ -17,6 +19,19 @@ export function systemText(request: GenerateRequest): string | undefined {
 }
 
 export type ErrorMapper = (error: unknown) => ProviderCallError;
+
+/**
+ * The outbound policy's refusals (an address not allowed, a redirect), wherever the SDK wrapped them:
+ * the same on every attempt, so never retried. Null for any other error.
+ */
+export function outboundFailure(kind: ProviderKind, error: unknown): ProviderCallError | null {
+  const refusal = outboundErrorOf(error);
+  if (refusal === null) return null;
+  const name = providerName(kind);
+  return refusal instanceof OutboundRedirectError
+    ? new ProviderCallError({ provider: kind, code: 'PROVIDER_ERROR', statusCode: refusal.status, message: `The call to ${name} failed: ${refusal.message}.` })
+    : new ProviderCallError({ provider: kind, code: 'PROVIDER_ERROR', message: `The call to ${name} was not made because ${refusal.message}.` });
+}
 
 /**
  * Wraps a driver's stream so that it never throws: failures become one `error` part, a stream
@@ -53,6 +68,7 @@ export async function* guardStream(
  * A fetch for SDKs that take no timeout of their own with a caller signal (Mistral, Ollama):
  * the caller's signal aborts the request at any time, and `timeoutMs` bounds the wait for the
  * response headers. A TimeoutError reason lets the error mapping tell a timeout from a cancel.
+ * It goes through the outbound policy's guarded fetch, as every provider connection does.
  */
 export function fetchWithDeadline(callerSignal: AbortSignal, timeoutMs: number | undefined): typeof fetch {
   return async (input, init) => {
@@ -65,7 +81,7 @@ export function fetchWithDeadline(callerSignal: AbortSignal, timeoutMs: number |
     const requestSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     if (requestSignal) signals.push(requestSignal);
     try {
-      return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      return await outboundFetch(input, { ...init, signal: AbortSignal.any(signals) });
     } finally {
       clearTimeout(timer);
     }

@@ -162,7 +162,7 @@ describe('routing', () => {
 });
 
 describe('routing data kept per process', () => {
-  it('sends a warm call with one SQL statement, the usage row, and sees every change at the next call', async () => {
+  it('sends a warm call with two SQL statements, its ledger row opened then settled, and sees every change at the next call', async () => {
     const member = await t.createUser(`warm-${Date.now()}@example.com`);
     expect(await usageRowsOf(member.id)).toHaveLength(0);
     const id = await configure({ name: 'main', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI }, apiKey: CONFIG_KEY, isActive: true });
@@ -176,9 +176,12 @@ describe('routing data kept per process', () => {
     const before = t.db.queries.length;
     expect(await authorization()).toBe(`Bearer ${CONFIG_KEY}`);
     const statements = t.db.queries.slice(before);
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*insert into specs\.usage_daily/);
-    // That one statement wrote exactly one usage row for the warm call (one per call: two so far).
+    // The call ledger (hardening): the row is written PENDING before the provider is called, then settled
+    // with its rollups in one statement. Nothing else: routing, keys and budgets come from the caches.
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*'PENDING'/);
+    expect(statements[1]).toMatch(/update specs\.usage_records[\s\S]*insert into specs\.usage_daily/);
+    // Those statements wrote exactly one usage row for the warm call (one per call: two so far).
     expect(await usageRowsOf(member.id)).toEqual([
       { status: 'SUCCEEDED', streamed: false },
       { status: 'SUCCEEDED', streamed: false },

@@ -195,6 +195,27 @@ describe('fallback chains', () => {
   });
 });
 
+describe('the call deadline', () => {
+  it('bounds a call, retries and fallbacks included: past it the call ends with TIMEOUT, recorded once', async () => {
+    await chain(primaryOpenAi({ timeoutMs: 60_000 }), { provider: 'CLAUDE' });
+    // A replica whose calls may take 1 s in all; the provider answers after 5 s (its own timeout is 60 s).
+    const strict = await createTestApp({ CALL_DEADLINE_SECONDS: '1' }, { database: t.db });
+    try {
+      fakes.openai.script({ delayMs: 5_000 });
+      const response = await strict.graphql<{ callLlm: Result }>('mutation { callLlm(input: { prompt: "Say hello", maxTokens: 50 }) { text } }', {
+        token: t.adminToken,
+      });
+      expect(response.errors?.[0]?.extensions?.code).toBeDefined();
+      expect(response.errors?.[0]?.message).toContain('deadline');
+      expect(fakes.openai.requests).toHaveLength(1);
+      expect(fakes.claude.requests).toHaveLength(0);
+      expect(await usageRows()).toEqual([expect.objectContaining({ provider: 'OPENAI', status: 'FAILED', error_class: 'TIMEOUT' })]);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('fallback chains, streamed', () => {
   it('goes on before the first delta, and streams the fallback\u2019s text', async () => {
     await chain(primaryOpenAi(), { provider: 'CLAUDE' });

@@ -33,7 +33,7 @@ describe('health and readiness', () => {
       await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [t.db.name]);
       const down = await readiness();
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ database: false });
+      expect(await down.json()).toMatchObject({ status: 'unavailable', database: { ok: false } });
       // Health does not depend on the database.
       expect((await t.app.yoga.fetch('http://yoga/healthz')).status).toBe(200);
     } finally {

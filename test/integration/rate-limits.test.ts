@@ -290,16 +290,18 @@ describe('rate limits in the call path', () => {
     let before = t.db.queries.length;
     expect((await callLlm()).errors).toBeUndefined();
     let statements = t.db.queries.slice(before);
-    expect(statements).toHaveLength(2);
+    // The window, then the call's ledger row opened (PENDING) and settled.
+    expect(statements).toHaveLength(3);
     expect(statements[0]).toMatch(/insert into specs\.rate_limit_windows/);
     expect(statements[1]).toMatch(/insert into specs\.usage_records/);
+    expect(statements[2]).toMatch(/update specs\.usage_records/);
     await limitMember({ requestsPerMinute: 100, tokensPerMinute: 100_000 });
     expect((await callLlm()).errors).toBeUndefined();
     before = t.db.queries.length;
     expect((await callLlm()).errors).toBeUndefined();
     statements = t.db.queries.slice(before);
-    expect(statements).toHaveLength(3);
-    expect(statements[2]).toMatch(/insert into specs\.rate_limit_windows[\s\S]*tokens = w\.tokens \+ excluded\.tokens/);
+    expect(statements).toHaveLength(4);
+    expect(statements[3]).toMatch(/insert into specs\.rate_limit_windows[\s\S]*tokens = w\.tokens \+ excluded\.tokens/);
   });
 });
 

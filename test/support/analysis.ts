@@ -1,5 +1,8 @@
-import type { TestApp } from './app.ts';
+import type { TestApp as FullTestApp } from './app.ts';
 import { waitFor } from './process.ts';
+
+/** What these helpers use of a gateway: its GraphQL client (a TestApp, or a GatewayProcess of gateway-process.ts). */
+type TestApp = Pick<FullTestApp, 'graphql'>;
 
 export type RunView = {
   id: string;

@@ -1,4 +1,5 @@
 // One error for every way a GitHub read fails; its message is clear and never holds the token.
+import { OutboundRedirectError, outboundErrorOf } from '../../net/guarded-fetch.ts';
 
 export type GitHubErrorKind = 'NOT_FOUND' | 'BAD_CREDENTIALS' | 'RATE_LIMITED' | 'FORBIDDEN' | 'UNAVAILABLE';
 
@@ -37,6 +38,9 @@ function resetDelay(headers: Record<string, string | undefined>, now = Date.now(
 /** Maps octokit's RequestError / GraphqlResponseError and network failures to a GitHubError. */
 export function toGitHubError(error: unknown, what: string): GitHubError {
   if (error instanceof GitHubError) return error;
+  const refusal = outboundErrorOf(error);
+  if (refusal instanceof OutboundRedirectError) return new GitHubError('UNAVAILABLE', `GitHub redirected; redirects are not followed (HTTP ${refusal.status}).`);
+  if (refusal) return new GitHubError('UNAVAILABLE', `GitHub was not called because ${refusal.message}.`);
   const candidate = (error ?? {}) as ErrorLike;
   const headers = headersOf(candidate);
   if (candidate.name === 'GraphqlResponseError' && Array.isArray(candidate.errors)) {

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { outboundFetch } from '../../net/guarded-fetch.ts';
 import { defaultModel } from '../catalogue.ts';
 import { ClientPool, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
@@ -18,9 +19,10 @@ const clients = new ClientPool<Anthropic>();
 function createClient(settings: DriverSettings): Anthropic {
   const apiKey = requireApiKey('CLAUDE', settings);
   const baseURL = settings.baseUrl ?? DEFAULT_BASE_URL;
-  // authToken: null keeps the SDK from looking for other credentials in the environment.
+  // authToken: null keeps the SDK from looking for other credentials in the environment; connections go
+  // through the outbound policy's guarded fetch.
   return clients.get([apiKey, baseURL, settings.timeoutMs], () =>
-    new Anthropic({ apiKey, authToken: null, webhookKey: null, baseURL, maxRetries: 0, timeout: settings.timeoutMs }),
+    new Anthropic({ apiKey, authToken: null, webhookKey: null, baseURL, maxRetries: 0, timeout: settings.timeoutMs, fetch: outboundFetch }),
   );
 }
 

@@ -1,9 +1,12 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { providerName } from '../provider-kinds.ts';
 
 export function fromClaudeError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
+  const refused = outboundFailure('CLAUDE', error);
+  if (refused) return refused;
   if (error instanceof APIUserAbortError) return errorFromTransport('CLAUDE', error, context);
   if (error instanceof APIConnectionTimeoutError) return errorFromTransport('CLAUDE', error, { ...context, timedOut: true });
   if (error instanceof APIConnectionError) return errorFromTransport('CLAUDE', error.cause ?? error, context);

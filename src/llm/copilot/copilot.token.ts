@@ -2,7 +2,7 @@
 // short-lived Copilot token, which we keep in memory until shortly before it expires.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { fetchWithDeadline } from '../driver-support.ts';
+import { fetchWithDeadline, outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { COPILOT_CLIENT_HEADERS } from './copilot.headers.ts';
@@ -43,7 +43,7 @@ async function exchange(githubToken: string, tokenUrl: string, signal: AbortSign
       headers: { ...COPILOT_CLIENT_HEADERS, Authorization: `token ${githubToken}`, Accept: 'application/json' },
     });
   } catch (error) {
-    throw errorFromTransport('COPILOT', error, { signal, secrets });
+    throw outboundFailure('COPILOT', error) ?? errorFromTransport('COPILOT', error, { signal, secrets });
   }
   const body = await response.text();
   if (response.status === 401 || response.status === 403) {

@@ -1,5 +1,6 @@
 import { ApiError } from '@google/genai';
 import { z } from 'zod';
+import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { providerName } from '../provider-kinds.ts';
@@ -15,6 +16,8 @@ const googleErrorSchema = z.object({
 
 export function fromGeminiError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
+  const refused = outboundFailure('GEMINI', error);
+  if (refused) return refused;
   if (!(error instanceof ApiError)) return errorFromTransport('GEMINI', error, context);
   const start = error.message.indexOf('{');
   const body = start === -1 ? error.message : error.message.slice(start);

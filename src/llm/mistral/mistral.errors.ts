@@ -1,5 +1,6 @@
 import { HTTPClientError, MistralError, RequestTimeoutError, ResponseValidationError, SDKValidationError } from '@mistralai/mistralai/models/errors';
 import { z } from 'zod';
+import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { providerName } from '../provider-kinds.ts';
@@ -20,6 +21,8 @@ function isSchemaError(error: unknown): boolean {
 
 export function fromMistralError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
+  const refused = outboundFailure('MISTRAL', error);
+  if (refused) return refused;
   if (isSchemaError(error)) {
     // In a stream that began well, an event that is not a chunk is the server's error event.
     return new ProviderCallError({

@@ -1,3 +1,4 @@
+import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext, truncatedStreamError } from '../errors.ts';
 import { providerName } from '../provider-kinds.ts';
 
@@ -11,6 +12,8 @@ function responseErrorStatus(error: unknown): number | null {
 /** `responseHeaders`: the failed response's headers, which the SDK's error does not keep. */
 export function fromOllamaError(error: unknown, context: TransportContext, responseHeaders?: Headers | null): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
+  const refused = outboundFailure('OLLAMA', error);
+  if (refused) return refused;
   const status = responseErrorStatus(error);
   if (status !== null && error instanceof Error) {
     if (status === 404) {

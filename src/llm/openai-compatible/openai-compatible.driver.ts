@@ -1,6 +1,7 @@
 // One driver over the `openai` SDK for every API that speaks OpenAI's chat completions:
 // OpenAI itself, xAI's Grok and GitHub Copilot differ only in endpoint, auth and small quirks.
 import OpenAI from 'openai';
+import { outboundFetch } from '../../net/guarded-fetch.ts';
 import { ClientPool, guardStream } from '../driver-support.ts';
 import type { ProviderCallError } from '../errors.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver, ProviderKind } from '../types.ts';
@@ -45,7 +46,8 @@ const clients = new ClientPool<OpenAI>();
 
 function createClient(auth: OpenAiCompatibleAuth, settings: DriverSettings): OpenAI {
   const id = [auth.bearerToken, auth.baseUrl, settings.timeoutMs, JSON.stringify(auth.headers ?? {})];
-  // Every option the SDK would otherwise read from process.env is given explicitly.
+  // Every option the SDK would otherwise read from process.env is given explicitly; connections go
+  // through the outbound policy's guarded fetch.
   return clients.get(id, () => new OpenAI({
     apiKey: auth.bearerToken,
     baseURL: auth.baseUrl,
@@ -56,6 +58,7 @@ function createClient(auth: OpenAiCompatibleAuth, settings: DriverSettings): Ope
     maxRetries: 0,
     timeout: settings.timeoutMs,
     defaultHeaders: auth.headers,
+    fetch: outboundFetch,
   }));
 }
 

@@ -1,4 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { providerName } from '../provider-kinds.ts';
 import type { ProviderKind } from '../types.ts';
@@ -11,6 +12,8 @@ function providerMessage(body: unknown): string | undefined {
 
 export function fromOpenAiError(kind: ProviderKind, error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
+  const refused = outboundFailure(kind, error);
+  if (refused) return refused;
   if (error instanceof APIUserAbortError) return errorFromTransport(kind, error, context);
   if (error instanceof APIConnectionTimeoutError) return errorFromTransport(kind, error, { ...context, timedOut: true });
   if (error instanceof APIConnectionError) return errorFromTransport(kind, error.cause ?? error, context);

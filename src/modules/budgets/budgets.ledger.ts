@@ -9,6 +9,7 @@ import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { BudgetTarget, RoutingCache } from '../providers/routing-cache.ts';
 import { PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
+import { countBudgetRefusal } from './budgets.metrics.ts';
 
 /** How long a reservation holds when its call never settles (its process died): then the sweeper frees it. */
 export const RESERVATION_TTL_MS = 60 * 60_000;
@@ -75,6 +76,7 @@ export class BudgetLedger {
     if (bound.maxCost === null) {
       const strict = budgets.filter((budget) => !budget.allowUnpriced);
       if (strict.length) {
+        countBudgetRefusal(strict[0]!.scope);
         throw new AppError('BUDGET_EXCEEDED', `The budget ${strict[0]!.name} refuses calls whose cost cannot be bounded: ${bound.unbounded}`, {
           budgetId: strict[0]!.id,
         });
@@ -115,7 +117,9 @@ export class BudgetLedger {
     if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost };
     for (const row of over) this.publish(row.id, 'EXCEEDED');
     const first = over[0]!;
-    const name = budgets.find((budget) => budget.id === first.id)?.name ?? 'A budget';
+    const refusing = budgets.find((budget) => budget.id === first.id);
+    const name = refusing?.name ?? 'A budget';
+    if (refusing) countBudgetRefusal(refusing.scope);
     throw new AppError(
       'BUDGET_EXCEEDED',
       `The budget ${name} would go over its limit of $${first.limit_amount} (spent $${first.spent_now}, $${first.reserved} reserved by calls in flight; this call may cost up to $${bound.maxCost}).`,

@@ -27,6 +27,8 @@ export interface Admitted {
   request: GenerateRequest;
   reservation: Reservation | null;
   tags: string[];
+  /** The call's PENDING usage row (one per call, whichever configuration answers); null: written at the end. */
+  usageId: string | null;
 }
 
 /** One configuration's turn at the call. */

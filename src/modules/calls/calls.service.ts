@@ -6,13 +6,14 @@ import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
-import type { UsageWriter } from '../usage/usage.writer.ts';
+import type { UsageEntry, UsageWriter } from '../usage/usage.writer.ts';
 import type { BudgetLedger } from '../budgets/budgets.ledger.ts';
 import type { RateLimiter } from '../ratelimits/rate-limiter.ts';
 import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
 import { callBound } from './call-bound.ts';
 import { type Admitted, type Breaker, CallChain } from './call-chain.ts';
 import { type CallObserver, NO_OBSERVER } from './call-observer.ts';
+import { type CallDrain, ShuttingDown, shuttingDownError } from './call-drain.ts';
 import { type CacheScope, type ResponseCache, responseCacheKey } from '../cache/response-cache.ts';
 import { toAppError } from './call-errors.ts';
 import { type CallLimits, type CallRequest, type CallRequestInput, DEFAULT_CALL_LIMITS, toCallRequest } from './call-request.ts';
@@ -44,6 +45,10 @@ export interface CallsDeps extends RouterDeps {
   idempotency?: IdempotencyService;
   limits?: CallLimits;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+  /** The most one call may take, retries and fallbacks included; past it the call ends with TIMEOUT. */
+  deadlineMs?: number;
+  /** The process's shutdown: refuses new calls while draining, ends running ones after the grace period. */
+  drain?: CallDrain;
   /** Metrics and traces of each attempt and call (src/observability/); absent: nothing watches. */
   observer?: CallObserver;
   /** Per-configuration circuit breakers (providers/circuit-breaker.ts); absent: every configuration is always tried. */
@@ -89,6 +94,10 @@ interface AdmittedCall extends Admitted {
 
 const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 20_000 };
 const DEFAULT_STREAM_IDLE_MS = 60_000;
+const DEFAULT_DEADLINE_MS = 600_000;
+const NOTHING = () => {};
+/** How long after its deadline a PENDING row is surely a dead process's (clocks of replicas drift a little). */
+const ABANDONED_AFTER_DEADLINE_MS = 60_000;
 const NO_USAGE: TokenUsage = { inputTokens: null, outputTokens: null };
 
 /**
@@ -179,7 +188,17 @@ export class CallsService {
 
   async generate(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): Promise<CallResult> {
     const started = performance.now();
-    const first = await this.admit(actor, route, request);
+    const leave = this.deps.drain?.enter() ?? NOTHING;
+    try {
+      return await this.generateAdmitted(actor, route, request, signal, started);
+    } finally {
+      leave();
+    }
+  }
+
+  private async generateAdmitted(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal, started: number): Promise<CallResult> {
+    const limits: CallEnds = { deadlineAt: Date.now() + this.deadlineMs, shutdown: this.deps.drain?.signal ?? null };
+    const first = await this.admit(actor, route, request, false);
     if (first.cached) return this.serveCached(actor, route, first, started, false);
     const chain = this.chain(actor, request, { route, admitted: first });
     let upstreamAttempts = 0;
@@ -189,7 +208,7 @@ export class CallsService {
       // The driver gets a plain signal of our own: the HTTP server's request signal stops telling its own
       // listeners once an SDK builds AbortSignal.any() over it, and a disconnect would then read as a
       // retryable timeout (a second, paid request).
-      const upstream = linkedController(signal);
+      const upstream = linkedController(signal, limits);
       const { route: legRoute, admitted } = leg;
       try {
         const answer = await attempt.run(() =>
@@ -208,8 +227,10 @@ export class CallsService {
         await this.remember(actor, first, legRoute, result);
         return result;
       } catch (error) {
-        attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
-        if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), signal.aborted)) continue;
+        const failure = pastDeadline(upstream, legRoute, error);
+        attempt.end({ ok: false, errorCode: failure instanceof ProviderCallError ? failure.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
+        // A caller gone or a deadline passed ends the call: no retry, no fallback.
+        if (await chain.failed(leg, failure, Math.round(performance.now() - legStarted), signal.aborted || upstream.deadlinePassed || upstream.shutDown)) continue;
         break;
       } finally {
         upstream.release();
@@ -223,7 +244,18 @@ export class CallsService {
   /** Streams text deltas, then one final event with the result. Stopping early aborts the provider call. */
   async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
     const started = performance.now();
-    const first = await this.admit(actor, route, request);
+    // While the process drains, no new call starts; one running is ended when the grace period is over.
+    const leave = this.deps.drain?.enter() ?? NOTHING;
+    try {
+      yield* this.streamAdmitted(actor, route, request, signal, started);
+    } finally {
+      leave();
+    }
+  }
+
+  private async *streamAdmitted(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal, started: number): AsyncGenerator<CallStreamEvent> {
+    const limits: CallEnds = { deadlineAt: Date.now() + this.deadlineMs, shutdown: this.deps.drain?.signal ?? null };
+    const first = await this.admit(actor, route, request, true);
     if (first.cached) {
       const result = await this.serveCached(actor, route, first, started, true);
       for (const delta of replayDeltas(result.text)) yield { delta, done: false };
@@ -240,7 +272,7 @@ export class CallsService {
         const { route: legRoute, admitted } = leg;
         const legStarted = performance.now();
         const attempt = this.observer.attempt({ provider: legRoute.kind, model: legRoute.model, configurationId: legRoute.configuration?.id ?? null, streamed: true });
-        const upstream = linkedController(signal);
+        const upstream = linkedController(signal, limits);
         // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it,
         // the wait for the first chunk included.
         const idleMs = legRoute.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
@@ -286,7 +318,9 @@ export class CallsService {
           }
           throw new ProviderCallError({ provider: legRoute.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
         } catch (caught) {
-          const error = stalled
+          const error = upstream.deadlinePassed || upstream.shutDown
+            ? pastDeadline(upstream, legRoute, caught)
+            : stalled
             ? new ProviderCallError({
                 provider: legRoute.kind,
                 code: 'TIMEOUT',
@@ -296,7 +330,7 @@ export class CallsService {
             : caught;
           attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
           // Once text reached the client, a failure ends the stream with an error: never a silent switch.
-          if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), shown || signal.aborted)) continue;
+          if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), shown || signal.aborted || upstream.deadlinePassed || upstream.shutDown)) continue;
           break;
         } finally {
           clearTimeout(idleTimer);
@@ -327,7 +361,7 @@ export class CallsService {
           const route = await this.router.fallback(actor, from, configuration);
           const driverRequest = this.capable(route, content);
           const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
-          return { route, admitted: { request: driverRequest, reservation, tags: first.admitted.tags } };
+          return { route, admitted: { request: driverRequest, reservation, tags: first.admitted.tags, usageId: first.admitted.usageId } };
         },
         leave: async (admitted) => {
           if (admitted.reservation && this.deps.budgets) await this.deps.budgets.release(admitted.reservation);
@@ -386,18 +420,33 @@ export class CallsService {
    * possible cost reserved under every budget that applies. Returns the driver request with the
    * configuration's defaults filled in, and the reservation to settle.
    */
-  private async admit(actor: Actor, route: Route, request: CallRequest): Promise<AdmittedCall> {
+  private async admit(actor: Actor, route: Route, request: CallRequest, streamed: boolean): Promise<AdmittedCall> {
     const { tags, cache, ...content } = request;
     const driverRequest = this.capable(route, content);
     await this.deps.rateLimits?.admit(actor);
     const cacheLookup = this.cacheLookupOf(actor, route, driverRequest, cache);
     if (cacheLookup) {
       const hit = await this.deps.responseCache!.store.get(cacheLookup.key, cacheLookup.scope);
-      if (hit) return { request: driverRequest, reservation: null, tags, cached: hit, cacheLookup: null };
+      if (hit) return { request: driverRequest, reservation: null, tags, usageId: null, cached: hit, cacheLookup: null };
       this.observer.cache('miss');
     }
     const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
-    return { request: driverRequest, reservation, tags, cached: null, cacheLookup };
+    // On the books before it goes out: a process that dies mid-call leaves this row for the sweeper.
+    const usageId = await this.deps.usage.open({
+      userId: actor.id,
+      projectId: route.projectId,
+      provider: route.kind,
+      model: route.model,
+      streamed,
+      tags,
+      deadlineAt: new Date(Date.now() + this.deadlineMs + ABANDONED_AFTER_DEADLINE_MS),
+    });
+    return { request: driverRequest, reservation, tags, usageId, cached: null, cacheLookup };
+  }
+
+  /** The most a call may take, retries and fallbacks included (CALL_DEADLINE_SECONDS). */
+  private get deadlineMs(): number {
+    return this.deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
   }
 
   /**
@@ -455,7 +504,7 @@ export class CallsService {
   private async account(actor: Actor, route: Route, admitted: Admitted, result: CallResult, outcome: Outcome): Promise<void> {
     const { reservation } = admitted;
     const cached = outcome.savedCost !== undefined;
-    const settled = await this.deps.usage.record({
+    const entry: UsageEntry = {
       userId: actor.id,
       projectId: route.projectId,
       provider: result.provider,
@@ -471,7 +520,8 @@ export class CallsService {
       tags: admitted.tags,
       settlement: reservation && this.deps.budgets ? this.deps.budgets.settlement(reservation, result.cost, outcome.status) : null,
       cached: cached ? { savedCost: outcome.savedCost ?? null } : null,
-    });
+    };
+    const settled = admitted.usageId ? await this.deps.usage.settle(admitted.usageId, entry) : await this.deps.usage.record(entry);
     if (settled.length && this.deps.budgets) await this.deps.budgets.warnCrossings(settled);
     const tokens = cached || (result.inputTokens === null && result.outputTokens === null) ? null : (result.inputTokens ?? 0) + (result.outputTokens ?? 0);
     await this.deps.rateLimits?.settle(actor, tokens);
@@ -500,12 +550,13 @@ export class CallsService {
     text = '',
   ): Promise<void> {
     const aborted = error instanceof ProviderCallError && error.code === 'ABORTED';
+    const shutdown = error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE';
     const result = resultOf(route, admitted.request, { text, model: route.model, usage: NO_USAGE, finishReason: 'error', toolCalls: [] }, started, tried);
     return this.account(actor, route, admitted, result, {
-      status: aborted ? 'CANCELLED' : 'FAILED',
+      status: aborted || shutdown ? 'CANCELLED' : 'FAILED',
       streamed,
       attempts,
-      errorClass: error instanceof ProviderCallError ? error.code : error instanceof AppError ? error.code : 'INTERNAL',
+      errorClass: shutdown ? 'SHUTDOWN' : error instanceof ProviderCallError ? error.code : error instanceof AppError ? error.code : 'INTERNAL',
     });
   }
 }
@@ -516,13 +567,53 @@ function* replayDeltas(text: string): Generator<string> {
   yield* pieces;
 }
 
-/** An AbortController that the caller's signal aborts, until released. */
-function linkedController(signal: AbortSignal): AbortController & { release(): void } {
+/** Why a call's own controller was aborted when its deadline passed. */
+class DeadlinePassed extends Error {}
+
+/** What ends a call besides its caller: its deadline, and its process shutting down. */
+interface CallEnds {
+  deadlineAt: number;
+  shutdown: AbortSignal | null;
+}
+
+type LinkedController = AbortController & { release(): void; readonly deadlinePassed: boolean; readonly shutDown: boolean };
+
+/**
+ * An AbortController that the caller's signal aborts, and the call's deadline and the process's shutdown,
+ * until released. Plain listeners on the caller's signal, never AbortSignal.any over it (see generate).
+ */
+function linkedController(signal: AbortSignal, limits: CallEnds): LinkedController {
   const controller = new AbortController();
   const forward = () => controller.abort(signal.reason);
+  const stop = () => controller.abort(new ShuttingDown());
   if (signal.aborted) forward();
   else signal.addEventListener('abort', forward, { once: true });
-  return Object.assign(controller, { release: () => signal.removeEventListener('abort', forward) });
+  if (limits.shutdown?.aborted) stop();
+  else limits.shutdown?.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeadlinePassed('deadline')), Math.max(0, limits.deadlineAt - Date.now()));
+  const release = () => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', forward);
+    limits.shutdown?.removeEventListener('abort', stop);
+  };
+  // Live getters (Object.assign would copy their values once).
+  return Object.defineProperties(controller, {
+    release: { value: release },
+    deadlinePassed: { get: () => controller.signal.reason instanceof DeadlinePassed },
+    shutDown: { get: () => controller.signal.reason instanceof ShuttingDown },
+  }) as LinkedController;
+}
+
+/** The error a call ends with: its own; when its deadline cut it, a TIMEOUT that says so; when a shutdown did, SERVICE_UNAVAILABLE. */
+function pastDeadline(upstream: LinkedController, route: Route, error: unknown): unknown {
+  if (upstream.shutDown) return shuttingDownError();
+  if (!upstream.deadlinePassed) return error;
+  return new ProviderCallError({
+    provider: route.kind,
+    code: 'TIMEOUT',
+    retryable: false,
+    message: `The call to ${providerName(route.kind)} ran past its deadline (retries and fallbacks included) and was ended.`,
+  });
 }
 
 function resultOf(route: Route, request: GenerateRequest, answer: Answer, started: number, attempts: CallAttempt[]): CallResult {

@@ -2,14 +2,17 @@
 // Agora access token as the bearer key. Thin: authentication, the body, and the service's answer as HTTP.
 import type { AppDeps } from '../../graphql/context.ts';
 import { buildContext } from '../../graphql/context.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, unavailableOr } from '../../errors.ts';
+import { inputProblem } from '../../http/input-guard.ts';
+import type { Logger } from '../../logger.ts';
 import { OpenAiCompatService } from './openai-compat.service.ts';
 import { errorResponse, openAiErrorOf, refused } from './openai-errors.ts';
 
 const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 export async function openAiCompatResponse(deps: AppDeps, request: Request, url: URL): Promise<Response> {
-  const errorOf = (error: unknown) => openAiErrorOf(error, deps.logger);
+  // A database outage is a 503 in OpenAI's shape (service_unavailable), not a masked 500.
+  const errorOf = (error: unknown) => openAiErrorOf(unavailableOr(error), deps.logger);
   try {
     const context = await buildContext(deps, request.headers.get('authorization'));
     if (!context.viewer) {
@@ -21,7 +24,7 @@ export async function openAiCompatResponse(deps: AppDeps, request: Request, url:
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/v1/chat/completions') {
       requireMethod(request, 'POST');
-      const chat = await service.prepare(viewer, await readJson(request, deps.config.limits.requestBytes), {
+      const chat = await service.prepare(viewer, await readJson(request), {
         project: request.headers.get('x-agora-project'),
         idempotencyKey: request.headers.get('idempotency-key'),
         cache: request.headers.get('x-agora-cache'),
@@ -53,18 +56,23 @@ function requireMethod(request: Request, method: 'GET' | 'POST'): void {
   if (request.method !== method) throw refused(null, `Use ${method} for ${new URL(request.url).pathname}.`, 'method_not_allowed');
 }
 
-/** The JSON body, read up to `maxBytes` even without a Content-Length (chunked uploads). */
-async function readJson(request: Request, maxBytes: number): Promise<unknown> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body ?? []) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw refused(null, `The request body is larger than ${maxBytes} bytes.`, 'request_too_large');
-    chunks.push(chunk);
-  }
+/**
+ * The 413 for a body past MAX_REQUEST_BYTES, in OpenAI's shape. The bytes are counted as they are read,
+ * for every route and before any route runs (http/body-limit.ts), so a route only receives bodies within it.
+ */
+export function bodyTooLargeResponse(message: string, logger: Logger): Response {
+  return errorResponse(openAiErrorOf(refused(null, message, 'request_too_large'), logger));
+}
+
+/** The JSON body; input no one may send (NUL characters, lone surrogates, absurd nesting) is a 400 naming where. */
+async function readJson(request: Request): Promise<unknown> {
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(await request.text());
   } catch {
     throw refused(null, 'We could not parse the JSON body of your request: send a JSON object (Content-Type: application/json).', 'invalid_json');
   }
+  const problem = inputProblem(body);
+  if (problem) throw refused(null, problem);
+  return body;
 }

@@ -31,6 +31,7 @@ const SHAPE: Record<ErrorCode, { status: number; type: string; code: string }> =
   RATE_LIMITED: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   BUDGET_EXCEEDED: { status: 402, type: 'insufficient_quota', code: 'budget_exceeded' },
   PROVIDER_ERROR: { status: 502, type: 'api_error', code: 'provider_error' },
+  SERVICE_UNAVAILABLE: { status: 503, type: 'server_error', code: 'service_unavailable' },
   INTERNAL_SERVER_ERROR: { status: 500, type: 'server_error', code: 'internal_error' },
 };
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type ConfiguredPrices, configuredPricesSchema } from '../../llm/prices/configured.ts';
 import { type ExtraConfigKey, PROVIDER_KIND_INFO, PROVIDER_KINDS, type ProviderKind } from '../../llm/provider-kinds.ts';
 import { badInput } from '../../errors.ts';
+import { checkOutboundUrl, type OutboundPolicy, outboundPolicy } from '../../net/outbound-policy.ts';
 
 // `config` keys every driver understands, plus each kind's extra keys (provider-kinds.ts). Unknown keys are refused.
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(500);
@@ -51,10 +52,19 @@ export interface ProviderConfig {
   weight?: number;
 }
 
-/** Validates a configuration's `config` for its driver; the first problem becomes BAD_USER_INPUT. */
-export function parseProviderConfig(kind: ProviderKind, value: unknown): ProviderConfig {
+/**
+ * Validates a configuration's `config` for its driver; the first problem becomes BAD_USER_INPUT. Endpoint
+ * URLs must pass the outbound policy (absent: this process's, which the runtime sets from the config).
+ */
+export function parseProviderConfig(kind: ProviderKind, value: unknown, policy: OutboundPolicy = outboundPolicy()): ProviderConfig {
   const parsed = schemas[kind].safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    for (const key of ['baseUrl', 'host', 'tokenUrl'] as const) {
+      const url = parsed.data[key];
+      if (url !== undefined) checkOutboundUrl(url, policy, `config.${key}`);
+    }
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     throw badInput(`config has unknown key(s) for ${kind}: ${issue.keys.join(', ')}.`, { field: 'config' });

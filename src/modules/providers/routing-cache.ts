@@ -108,6 +108,11 @@ export class RoutingCache {
     return value;
   }
 
+  /** The kind of a configuration this process holds, without reading anything (labels for metrics); null when not held. */
+  kindOf(configurationId: string): ProviderKind | null {
+    return this.providers?.value.find((row) => row.id === configurationId)?.provider ?? null;
+  }
+
   /** The configuration's key in clear, opened once per cached configuration. A failure is never kept. */
   openedKey(configuration: RoutingConfiguration, open: () => string): string {
     const known = this.openedKeys.get(configuration);

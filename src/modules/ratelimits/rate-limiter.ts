@@ -9,6 +9,7 @@ import type { Actor } from '../auth/actor.ts';
 import type { RateLimitOverride } from '../auth/user.entity.ts';
 import { admits, hasLimits, type Limits, retryAfterSeconds, waitMs, type WindowCounts, windowAt } from './sliding-window.ts';
 import type { WindowStore } from './window-store.ts';
+import { countRateLimitRefusal } from './ratelimits.metrics.ts';
 
 /** An actor as calls see it; a request's Viewer also carries its overrides, read with the token. */
 export type RateLimitedActor = Actor & { rateLimit?: RateLimitOverride };
@@ -88,6 +89,7 @@ export class RateLimiter {
     if (!admission || admission.admitted) return;
     const wait = waitMs(limits, admission.counts, position.elapsed);
     const retryAfter = retryAfterSeconds(wait);
+    countRateLimitRefusal(limits, admission.counts, position.elapsed);
     throw new AppError('RATE_LIMITED', `${refusal(limits, admission.counts, position.elapsed)} Try again in ${retryAfter} s.`, {
       retryAfter,
       retryAfterMs: Math.max(wait, 1),

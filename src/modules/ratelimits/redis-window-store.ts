@@ -5,7 +5,8 @@
 //
 // Redis down: admissions pass (fail open) and a warning is logged at most once a minute. Budgets, which
 // live in PostgreSQL, still bound what anyone can spend; a Redis outage should not stop every call.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../../events/pubsub.ts';
 import type { Logger } from '../../logger.ts';
 import { type Limits, WINDOW_MS, type WindowPosition } from './sliding-window.ts';
 import type { Admission, WindowStore } from './window-store.ts';
@@ -48,12 +49,12 @@ type ScriptedRedis = Redis & {
 };
 
 /**
- * A Redis client for rate limits: commands time out after a second, and an outage is logged, never
- * thrown at the process ('error' is listened to). Before its first connection, commands wait (up to the
+ * A Redis client for rate limits (see events/pubsub.ts `createRedisClient`: it reconnects for ever and logs
+ * an outage once): commands time out after a second. Before its first connection, commands wait (up to the
  * timeout) for it; after losing it, the store does not wait at all (see `RedisWindowStore.admit`).
  */
-export function createRateLimitRedis(url: string): Redis {
-  return new Redis(url, { commandTimeout: 1_000, connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: false });
+export function createRateLimitRedis(url: string, logger?: Pick<Logger, 'warn' | 'info'>): Redis {
+  return createRedisClient(url, { purpose: 'rate limits: calls pass unchecked', logger, commandTimeoutMs: 1_000 });
 }
 
 export class RedisWindowStore implements WindowStore {
@@ -73,10 +74,8 @@ export class RedisWindowStore implements WindowStore {
     if (client.status === 'ready') this.firstConnection = false;
     client.on('ready', () => (this.firstConnection = false));
     client.on('close', () => (this.firstConnection = false));
-    client.on('error', (error: Error) => {
-      this.firstConnection = false;
-      this.warn(error);
-    });
+    // The connection's outage is logged by its factory; this store warns when a call passes unchecked.
+    client.on('error', () => (this.firstConnection = false));
   }
 
   /** One user's minute; the braces keep both minutes of a user in one Redis Cluster slot. */
@@ -110,6 +109,11 @@ export class RedisWindowStore implements WindowStore {
     } catch (error) {
       this.warn(error);
     }
+  }
+
+  /** The connection's state ("ready", "reconnecting", ...), for the readiness report. */
+  get status(): string {
+    return this.client.status;
   }
 
   close(): void {

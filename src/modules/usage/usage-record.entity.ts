@@ -3,9 +3,16 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { UserSchema } from '../auth/user.entity.ts';
 import { PROVIDER_KINDS } from '../../llm/provider-kinds.ts';
 
-export const USAGE_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+/**
+ * PENDING: the call is in flight (its row is written before the provider is called); ABORTED: its process
+ * died before it finished, settled by the sweeper with what is known.
+ */
+export const USAGE_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'ABORTED'] as const;
 
-/** One row per provider call, streamed or not, successful or not. Rows are never updated. */
+/**
+ * One row per provider call, streamed or not, successful or not: written PENDING before the provider is
+ * called and settled once after (usage.writer.ts), so a call whose process dies is still on the books.
+ */
 export const UsageRecordSchema = defineEntity({
   name: 'UsageRecord',
   tableName: 'usage_records',
@@ -29,12 +36,19 @@ export const UsageRecordSchema = defineEntity({
     attempts: p.integer().default(1),
     /** The call's tags (CallLlmInput.tags), sorted and unique; summaries bucket them (byTag). */
     tags: p.array<string>().columnType('text[]').defaultRaw("'{}'"),
+    /** A PENDING row past this instant belongs to a dead process: the sweeper settles it ABORTED. */
+    deadlineAt: p.datetime().nullable(),
     /** Served from the response cache: no upstream request, cost 0. */
     cached: p.boolean().default(false),
     /** For a cached answer, what the call it repeats cost (null: unknown). */
     savedCost: p.decimal('string').precision(20).scale(8).nullable(),
   },
-  indexes: [{ properties: ['user', 'createdAt'] }, { properties: ['createdAt'] }],
+  indexes: [
+    { properties: ['user', 'createdAt'] },
+    { properties: ['createdAt'] },
+    // Only in-flight rows: the sweeper's lookup stays small whatever the table's size.
+    { name: 'usage_records_pending', expression: `create index "usage_records_pending" on "specs"."usage_records" ("deadline_at") where "status" = 'PENDING'` },
+  ],
 });
 
 export type UsageRecord = InferEntity<typeof UsageRecordSchema>;

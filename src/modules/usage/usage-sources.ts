@@ -18,6 +18,9 @@ const MEASURES: Record<RangeSource, string> = {
         coalesce(r.cost, 0) as cost, case when r.cost is null then 1 else 0 end as unknown_cost_calls`,
 };
 
+/** A raw row that is settled (not PENDING): what the rollups hold. */
+const SETTLED = "r.status <> 'PENDING'";
+
 /** The sources read between two instants, by the time column their rows are filed under. */
 const BOUNDED = {
   hours: { alias: 'h', table: 'specs.usage_hourly', time: 'h.hour' },
@@ -36,6 +39,8 @@ export function pieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery {
   }
   const { alias, table, time } = BOUNDED[piece.source];
   scopeFilters(where, alias, scope, true);
+  // Calls in flight are not in the rollups yet: raw pieces leave them out too, so both agree.
+  if (piece.source === 'raw') where.clauses.push(SETTLED);
   where.add(`${time} >= ?`, piece.from.toISOString());
   where.add(`${time} < ?`, piece.to.toISOString());
   return select(piece.source, alias, table, where);
@@ -88,6 +93,7 @@ export function tagPieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery 
     if (piece.from) where.add('d.day >= ?::date', isoDay(piece.from));
     if (piece.to) where.add('d.day < ?::date', isoDay(piece.to));
   } else {
+    if (piece.source === 'raw') where.clauses.push(SETTLED);
     const time = piece.source === 'hours' ? 'h.hour' : 'r.created_at';
     where.add(`${time} >= ?`, piece.from.toISOString());
     where.add(`${time} < ?`, piece.to.toISOString());

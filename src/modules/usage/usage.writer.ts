@@ -11,7 +11,7 @@ export interface UsageEntry {
   outputTokens: number | null;
   cost: string | null;
   latencyMs: number;
-  status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  status: SettledStatus;
   errorClass: string | null;
   streamed: boolean;
   attempts: number;
@@ -23,6 +23,21 @@ export interface UsageEntry {
   settlement?: Settlement | null;
   /** Served from the response cache (cost 0), with what the call it repeats cost (null: unknown). */
   cached?: { savedCost: string | null } | null;
+}
+
+/** How a call ended. */
+export type SettledStatus = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'ABORTED';
+
+/** A call about to go out: its row is written PENDING first, so a process that dies leaves it on the books. */
+export interface PendingEntry {
+  userId: string;
+  projectId: string | null;
+  provider: ProviderKind;
+  model: string;
+  streamed: boolean;
+  tags: readonly string[];
+  /** After this, a row still PENDING belongs to a dead process (the call's own deadline has long passed). */
+  deadlineAt: Date;
 }
 
 /** What a call settles under its budgets: its reservation, released, and its charge, added to spent. */
@@ -70,13 +85,67 @@ export class UsageWriter {
    * single round trip. The rollups add the row as stored (cost rounded to the column's scale).
    */
   async record(entry: UsageEntry): Promise<SettledBudget[]> {
+    return this.write(entry, null);
+  }
+
+  /**
+   * The first half of a paid call's ledger: its row, PENDING, before the provider is called. Returns the
+   * row's id for `settle`.
+   */
+  async open(entry: PendingEntry): Promise<string> {
+    const id = randomUUID();
+    await this.em.execute(
+      `insert into specs.usage_records
+         (id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)
+       values (?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, 0, ?::text[], ?)`,
+      [id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString()],
+    );
+    return id;
+  }
+
+  /**
+   * The second half: the PENDING row becomes the call's outcome, folded into the rollups and its budget
+   * reservation settled, in one statement. A row already settled (by the sweeper, its process presumed
+   * dead) is left alone: a call is on the books exactly once.
+   */
+  async settle(id: string, entry: UsageEntry): Promise<SettledBudget[]> {
+    return this.write(entry, id);
+  }
+
+  /**
+   * Settles the rows of calls whose process died (still PENDING past their deadline) as ABORTED, with what
+   * is known: no tokens, an unknown cost. Returns how many.
+   */
+  async sweepAbandoned(now: Date = new Date(), limit = 500): Promise<number> {
+    const rows = await this.em.execute<{ id: string; user_id: string; project_id: string | null; provider: ProviderKind; model: string; streamed: boolean; tags: string[]; created_at: Date }[]>(
+      `select id, user_id, project_id, provider, model, streamed, tags, created_at from specs.usage_records
+       where status = 'PENDING' and deadline_at < ? order by deadline_at limit ?`,
+      [now.toISOString(), limit],
+    );
+    for (const row of rows) {
+      await this.settle(row.id, {
+        userId: row.user_id,
+        projectId: row.project_id,
+        provider: row.provider,
+        model: row.model,
+        inputTokens: null,
+        outputTokens: null,
+        cost: null,
+        latencyMs: Math.max(0, Math.round(now.getTime() - new Date(row.created_at).getTime())),
+        status: 'ABORTED',
+        errorClass: 'PROCESS_DIED',
+        streamed: row.streamed,
+        attempts: 1,
+        tags: row.tags,
+      });
+    }
+    return rows.length;
+  }
+
+  private async write(entry: UsageEntry, pendingId: string | null): Promise<SettledBudget[]> {
     const at = (entry.at ?? new Date()).toISOString();
     const settlement = entry.settlement ?? null;
-    const values: unknown[] = [
-      randomUUID(),
-      at,
-      entry.userId,
-      entry.projectId,
+    const measures: unknown[] = [
       entry.provider,
       entry.model.slice(0, 200),
       entry.inputTokens,
@@ -87,10 +156,20 @@ export class UsageWriter {
       entry.errorClass?.slice(0, 40) ?? null,
       entry.streamed,
       entry.attempts,
-      `{${(entry.tags ?? []).map((tag) => `"${tag}"`).join(',')}}`,
+      tagArray(entry.tags ?? []),
       entry.cached != null,
       entry.cached?.savedCost ?? null,
     ];
+    const values: unknown[] = pendingId ? [...measures, pendingId] : [randomUUID(), at, entry.userId, entry.projectId, ...measures];
+    // The call's row: inserted whole, or its PENDING row settled (the rollups then file it under when it began).
+    const row = pendingId
+      ? `update specs.usage_records set
+           (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
+           = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?, null)
+         where id = ? and status = 'PENDING'`
+      : `insert into specs.usage_records
+           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)`;
     // Tagged calls also count in each tag's buckets; untagged ones send the statement without those parts.
     const tagged = entry.tags?.length
       ? `,
@@ -126,9 +205,7 @@ export class UsageWriter {
     if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
     const rows = await this.em.execute<SettledBudget[]>(
       `with r as (
-         insert into specs.usage_records
-           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)
+         ${row}
          returning created_at, user_id, project_id, provider, model, tags,
                    coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
                    coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
@@ -156,4 +233,9 @@ export class UsageWriter {
     );
     return rows;
   }
+}
+
+/** Tags as a PostgreSQL text[] literal (tags are validated: no quotes or commas). */
+function tagArray(tags: readonly string[]): string {
+  return `{${tags.map((tag) => `"${tag}"`).join(',')}}`;
 }

@@ -1,0 +1,125 @@
+// A subscription lives as long as its token: revoking the token ends it, on every transport.
+import type { ExecutionResult } from 'graphql';
+import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { type PubSub, onEach } from '../events/pubsub.ts';
+import type { Logger } from '../logger.ts';
+import { revokedUserOf } from '../modules/auth/token-cache.ts';
+import { bearerToken, hashToken } from '../modules/auth/token.ts';
+import type { Context } from '../graphql/context.ts';
+import type { InitialContext } from './authorization.ts';
+
+/**
+ * How often a live subscription checks its token again, whatever the channel said: a revocation on a
+ * replica that shares no Redis with this one reaches it only this way. The token cache's window
+ * (TokenCache's default ttl): a re-check inside it may still read the cached viewer.
+ */
+export const SUBSCRIPTION_RECHECK_MS = 30_000;
+
+export interface RevocationOptions {
+  pubsub: PubSub;
+  logger: Logger;
+  /** The Authorization an operation was authenticated with (the same reading as the context's). */
+  authorizationOf(context: InitialContext): string | null;
+  recheckMs?: number;
+}
+
+const revokedResult = (): ExecutionResult => ({
+  errors: [createGraphQLError('The access token of this subscription was revoked: the subscription has ended.', { extensions: { code: 'UNAUTHENTICATED' } })],
+});
+
+/**
+ * The source's results until `revoked` settles; then one UNAUTHENTICATED result, and the end (the source
+ * is released). A plain iterator rather than an async generator, so a client leaving while the source is
+ * idle releases it at once instead of after its next event.
+ */
+export function untilRevoked(source: AsyncIterable<ExecutionResult>, revoked: Promise<void>, release: () => void): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  const signal = revoked.then(() => 'revoked' as const);
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    release();
+    // Not awaited: a source that never yields again must not hold the end back.
+    Promise.resolve(iterator.return?.()).catch(() => {});
+  };
+  const ended = { done: true, value: undefined } as IteratorReturnResult<undefined> as IteratorResult<ExecutionResult>;
+  return {
+    async next() {
+      if (done) return ended;
+      const next = await Promise.race([iterator.next(), signal]);
+      if (done) return ended;
+      if (next === 'revoked') {
+        finish();
+        return { done: false, value: revokedResult() };
+      }
+      if (next.done) {
+        done = true;
+        release();
+      }
+      return next;
+    },
+    async return() {
+      finish();
+      return ended;
+    },
+    async throw(error: unknown) {
+      finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * Ends every subscription whose token is revoked, with an UNAUTHENTICATED result. It listens on the
+ * `auth:revoked` channel (every replica, through Redis when configured): its token's revocation ends it at
+ * once, and a change to its user (role, limits) makes it check the token again. A periodic re-check
+ * covers replicas the channel does not reach. A check that fails (the database is away) keeps the
+ * subscription: an outage is not a revocation.
+ */
+export function subscriptionRevocationPlugin(options: RevocationOptions): Plugin {
+  const recheckMs = options.recheckMs ?? SUBSCRIPTION_RECHECK_MS;
+  return {
+    onSubscribe({ args }) {
+      const context = args.contextValue as unknown as Context & InitialContext;
+      const viewer = context.viewer;
+      const token = bearerToken(options.authorizationOf(context));
+      if (!viewer || !token) return;
+      const tokenHash = hashToken(token);
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result)) return;
+          let revoke!: () => void;
+          const revoked = new Promise<void>((resolve) => (revoke = resolve));
+          const recheck = () => {
+            context.services.auth.authenticate(`Bearer ${token}`).then(
+              (authentication) => {
+                if (authentication.viewer?.id !== viewer.id) revoke();
+              },
+              (error: unknown) => options.logger.warn({ err: error }, 'a subscription could not check its token again'),
+            );
+          };
+          const stopListening = onEach(
+            options.pubsub.subscribe('auth:revoked'),
+            (revocation) => {
+              if (revocation.tokenHash === tokenHash) revoke();
+              else if (revokedUserOf(revocation.tokenHash) === viewer.id) recheck();
+            },
+            (error) => options.logger.warn({ err: error }, 'a subscription stopped hearing of revocations'),
+          );
+          const timer = setInterval(recheck, recheckMs);
+          timer.unref();
+          setResult(
+            untilRevoked(result as AsyncIterable<ExecutionResult>, revoked, () => {
+              clearInterval(timer);
+              void stopListening();
+            }),
+          );
+        },
+      };
+    },
+  };
+}
