@@ -72,6 +72,23 @@ describe('budget permissions', () => {
 });
 
 describe('budgets in the call path', () => {
+  it('reserves and opens the call\u2019s usage row in one statement, and settles both in one more', async () => {
+    await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '100' });
+    expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors).toBeUndefined();
+    const before = t.db.queries.length;
+    expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors).toBeUndefined();
+    const statements = t.db.queries.slice(before);
+    // Warm (budgets cached): the reservation with the PENDING row, then the settlement with the usage row.
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/insert into specs\.budget_reservations[\s\S]*insert into specs\.usage_records[\s\S]*'PENDING'/);
+    expect(statements[1]).toMatch(/update specs\.usage_records[\s\S]*update specs\.budgets/);
+    // A refused call opens no row at all.
+    await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '0.00000001' });
+    expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');
+    expect(await t.db.sql("select id from specs.usage_records where status = 'PENDING'")).toHaveLength(0);
+    expect((await usageCost()).calls).toBe('2');
+  });
+
   it('refuses a call that could go over with BUDGET_EXCEEDED, before any upstream request and without a usage row', async () => {
     await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: times(RESERVED, 1) });
     const refused = await callLlm({ prompt: 'hi', maxTokens: 11 });

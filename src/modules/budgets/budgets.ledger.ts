@@ -8,7 +8,7 @@ import { AppError } from '../../errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { BudgetTarget, RoutingCache } from '../providers/routing-cache.ts';
-import { PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
+import { type Opening, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
 import { countBudgetRefusal } from './budgets.metrics.ts';
 
 /** How long a reservation holds when its call never settles (its process died): then the sweeper frees it. */
@@ -26,6 +26,8 @@ export interface Reservation {
   id: string;
   budgetIds: string[];
   amount: string;
+  /** The call's PENDING usage row, when the reservation's statement opened it (see UsageWriter.open). */
+  usageId?: string | null;
 }
 
 interface LockedBudget {
@@ -68,7 +70,7 @@ export class BudgetLedger {
    * rolled over to the current period, checked, and all reserved or none. Null: no budget applies.
    * Throws BUDGET_EXCEEDED (and tells the budgets' followers) when any would go over its limit.
    */
-  async reserve(actor: Actor, projectId: string | null, boundOf: () => CallBound): Promise<Reservation | null> {
+  async reserve(actor: Actor, projectId: string | null, boundOf: () => CallBound, opening?: (from: string) => Opening): Promise<Reservation | null> {
     const budgets = await this.applicable(actor, projectId);
     if (budgets.length === 0) return null;
     // Bounding a call reads its whole conversation: only worth it when a budget applies.
@@ -85,6 +87,8 @@ export class BudgetLedger {
     }
     const ids = budgets.map((budget) => budget.id).sort();
     const id = randomUUID();
+    // The call's PENDING usage row, written by this same statement when the call fits: one round trip.
+    const opened = opening?.('verdict where fits') ?? null;
     const now = this.now();
     const at = now.toISOString();
     const rows = await this.em.execute<LockedBudget[]>(
@@ -107,14 +111,27 @@ export class BudgetLedger {
          insert into specs.budget_reservations (id, budget_ids, amount, created_at, expires_at)
          select ?, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
          returning id
-       )
+       )${opened ? `,
+       opened as (${opened.sql})` : ''}
        select f.id, f.limit_amount::text as limit_amount, f.spent_now::text as spent_now, f.reserved::text as reserved,
               (f.spent_now + f.reserved + ?::numeric <= f.limit_amount) as fits
        from fresh f`,
-      [at, `{${ids.join(',')}}`, bound.maxCost, bound.maxCost, id, `{${ids.join(',')}}`, bound.maxCost, at, new Date(now.getTime() + RESERVATION_TTL_MS).toISOString(), bound.maxCost],
+      [
+        at,
+        `{${ids.join(',')}}`,
+        bound.maxCost,
+        bound.maxCost,
+        id,
+        `{${ids.join(',')}}`,
+        bound.maxCost,
+        at,
+        new Date(now.getTime() + RESERVATION_TTL_MS).toISOString(),
+        ...(opened?.values ?? []),
+        bound.maxCost,
+      ],
     );
     const over = rows.filter((row) => !row.fits);
-    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost };
+    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost, usageId: opened?.id ?? null };
     for (const row of over) this.publish(row.id, 'EXCEEDED');
     const first = over[0]!;
     const refusing = budgets.find((budget) => budget.id === first.id);

@@ -6,7 +6,7 @@ import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
-import type { UsageEntry, UsageWriter } from '../usage/usage.writer.ts';
+import { type PendingEntry, pendingInsert, type UsageEntry, type UsageWriter } from '../usage/usage.writer.ts';
 import type { BudgetLedger } from '../budgets/budgets.ledger.ts';
 import type { RateLimiter } from '../ratelimits/rate-limiter.ts';
 import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
@@ -430,9 +430,9 @@ export class CallsService {
       if (hit) return { request: driverRequest, reservation: null, tags, usageId: null, cached: hit, cacheLookup: null };
       this.observer.cache('miss');
     }
-    const reservation = this.deps.budgets ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest)) : null;
-    // On the books before it goes out: a process that dies mid-call leaves this row for the sweeper.
-    const usageId = await this.deps.usage.open({
+    // On the books before it goes out: a process that dies mid-call leaves this PENDING row for the sweeper.
+    // Under a budget, the reservation's own statement writes it (only if the call fits): one round trip.
+    const pending: PendingEntry = {
       userId: actor.id,
       projectId: route.projectId,
       provider: route.kind,
@@ -440,7 +440,11 @@ export class CallsService {
       streamed,
       tags,
       deadlineAt: new Date(Date.now() + this.deadlineMs + ABANDONED_AFTER_DEADLINE_MS),
-    });
+    };
+    const reservation = this.deps.budgets
+      ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest), (from) => pendingInsert(pending, from))
+      : null;
+    const usageId = reservation?.usageId ?? (await this.deps.usage.open(pending));
     return { request: driverRequest, reservation, tags, usageId, cached: null, cacheLookup };
   }
 

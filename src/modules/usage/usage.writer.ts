@@ -93,14 +93,9 @@ export class UsageWriter {
    * row's id for `settle`.
    */
   async open(entry: PendingEntry): Promise<string> {
-    const id = randomUUID();
-    await this.em.execute(
-      `insert into specs.usage_records
-         (id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)
-       values (?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, 0, ?::text[], ?)`,
-      [id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString()],
-    );
-    return id;
+    const opening = pendingInsert(entry, null);
+    await this.em.execute(opening.sql, opening.values);
+    return opening.id;
   }
 
   /**
@@ -233,6 +228,28 @@ export class UsageWriter {
     );
     return rows;
   }
+}
+
+/** A statement part that writes a call's PENDING row (see UsageWriter.open and BudgetLedger.reserve). */
+export interface Opening {
+  id: string;
+  sql: string;
+  values: unknown[];
+}
+
+/**
+ * The insert of a call's PENDING row: on its own (`from` null), or as part of a budget reservation's
+ * statement, selected `from` its verdict so that the row exists only when the call was admitted.
+ */
+export function pendingInsert(entry: PendingEntry, from: string | null): Opening {
+  const id = randomUUID();
+  const columns = '(id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)';
+  const row = `?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, 0, ?::text[], ?`;
+  return {
+    id,
+    sql: from ? `insert into specs.usage_records ${columns} select ${row} from ${from}` : `insert into specs.usage_records ${columns} values (${row})`,
+    values: [id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString()],
+  };
 }
 
 /** Tags as a PostgreSQL text[] literal (tags are validated: no quotes or commas). */
