@@ -4,6 +4,7 @@
 // whose process died.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executeBound } from '../../db/query.ts';
 import { AppError } from '../../errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
@@ -91,7 +92,8 @@ export class BudgetLedger {
     const opened = opening?.('verdict where fits') ?? null;
     const now = this.now();
     const at = now.toISOString();
-    const rows = await this.em.execute<LockedBudget[]>(
+    const rows = await executeBound<LockedBudget>(
+      this.em,
       `with locked as (
          select id, period, limit_amount, spent, reserved, period_start, ${PERIOD_START_SQL('period', '?::timestamptz')} as current_start
          from specs.budgets where id = any(?::uuid[]) order by id for update
@@ -109,7 +111,7 @@ export class BudgetLedger {
        ),
        booked as (
          insert into specs.budget_reservations (id, budget_ids, amount, created_at, expires_at)
-         select ?, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
+         select ?::uuid, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
          returning id
        )${opened ? `,
        opened as (${opened.sql})` : ''}

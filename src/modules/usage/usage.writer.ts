@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executeBound } from '../../db/query.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 
 export interface UsageEntry {
@@ -94,7 +95,7 @@ export class UsageWriter {
    */
   async open(entry: PendingEntry): Promise<string> {
     const opening = pendingInsert(entry, null);
-    await this.em.execute(opening.sql, opening.values);
+    await executeBound(this.em, opening.sql, opening.values);
     return opening.id;
   }
 
@@ -160,7 +161,7 @@ export class UsageWriter {
     const row = pendingId
       ? `update specs.usage_records set
            (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
-           = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?, null)
+           = (?::text, ?::text, ?::int, ?::int, ?::numeric, ?::int, ?::text, ?::text, ?::boolean, ?::int, ?::text[], ?::boolean, ?::numeric, null)
          where id = ? and status = 'PENDING'`
       : `insert into specs.usage_records
            (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
@@ -198,7 +199,8 @@ export class UsageWriter {
        )`
       : '';
     if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
-    const rows = await this.em.execute<SettledBudget[]>(
+    const rows = await executeBound<SettledBudget>(
+      this.em,
       `with r as (
          ${row}
          returning created_at, user_id, project_id, provider, model, tags,
@@ -244,7 +246,8 @@ export interface Opening {
 export function pendingInsert(entry: PendingEntry, from: string | null): Opening {
   const id = randomUUID();
   const columns = '(id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)';
-  const row = `?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, 0, ?::text[], ?`;
+  // Cast: in an insert's select list a bind parameter has no column type to take (see executeBound).
+  const row = `?::uuid, ?::timestamptz, ?::uuid, ?::uuid, ?::text, ?::text, 0, 'PENDING', ?::boolean, 0, ?::text[], ?::timestamptz`;
   return {
     id,
     sql: from ? `insert into specs.usage_records ${columns} select ${row} from ${from}` : `insert into specs.usage_records ${columns} values (${row})`,
