@@ -25,6 +25,9 @@ export type TemplateInput = z.input<typeof templateInput>;
 /** As it arrives from the API: any field may be missing or null (null means "not given"). */
 export type LooseTemplateInput = { [K in keyof TemplateInput]?: TemplateInput[K] | null };
 
+/** Seeding the built-in templates, one process at a time. */
+const SEED_LOCK = 727_006;
+
 export class TemplatesService {
   private readonly em: EntityManager;
 
@@ -68,15 +71,19 @@ export class TemplatesService {
 
   /** Inserts the built-in templates whose slug is missing; existing ones (maybe edited) stay as they are. */
   async seedBuiltIns(): Promise<number> {
-    const existing = new Set((await this.em.find(TemplateSchema, {}, { fields: ['slug'] })).map((template) => template.slug));
-    let added = 0;
-    for (const template of BUILT_IN_TEMPLATES) {
-      if (existing.has(template.slug)) continue;
-      this.em.create(TemplateSchema, { ...template, builtIn: true });
-      added += 1;
-    }
-    await this.em.flush();
-    return added;
+    // Replicas starting together seed one after the other (the lock), so the second finds them all there.
+    return this.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [SEED_LOCK]);
+      const existing = new Set((await em.find(TemplateSchema, {}, { fields: ['slug'] })).map((template) => template.slug));
+      let added = 0;
+      for (const template of BUILT_IN_TEMPLATES) {
+        if (existing.has(template.slug)) continue;
+        em.create(TemplateSchema, { ...template, builtIn: true });
+        added += 1;
+      }
+      await em.flush();
+      return added;
+    });
   }
 }
 
