@@ -27,6 +27,7 @@ import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
 
 const RESERVATION_SWEEP_MS = 60_000;
+const ROLLUP_FOLD_MS = 1_000;
 
 export interface Runtime {
   app: App;
@@ -101,12 +102,34 @@ export async function startRuntime(options: {
     new ResponseCache(options.orm.em.fork(), config.responseCache).sweep().catch((error: unknown) => logger.warn({ err: error }, 'response cache sweep failed'));
   }, RESERVATION_SWEEP_MS);
   sweeper.unref();
+  // Settled calls go into the rollups off the hot path, every second (one replica at a time: an advisory
+  // lock). Summaries read what is not folded yet raw, so they are exact meanwhile.
+  let folding = false;
+  let foldFailing = false;
+  const folder = setInterval(() => {
+    if (folding) return;
+    folding = true;
+    new UsageWriter(options.orm.em.fork())
+      .foldRollups()
+      .then(() => {
+        if (foldFailing) logger.info('usage rollups folding again');
+        foldFailing = false;
+      })
+      .catch((error: unknown) => {
+        // Once per outage, not once a second.
+        if (!foldFailing) logger.warn({ err: error }, 'folding usage into the rollups failed; summaries stay exact, reading raw rows');
+        foldFailing = true;
+      })
+      .finally(() => (folding = false));
+  }, ROLLUP_FOLD_MS);
+  folder.unref();
   const app = buildApp(deps);
   return {
     app,
     deps,
     async stop() {
       clearInterval(sweeper);
+      clearInterval(folder);
       await Promise.all(listeners.map((stop) => stop()));
       await queue.stop();
       // Calls in flight (HTTP, SSE, WebSocket) finish within the grace period, or are ended and recorded.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/llm/catalogue.ts';
 import type { ProviderKind } from '../../src/llm/types.ts';
 import { type UsageEntry, type UsageScope, UsageService } from '../../src/modules/usage/usage.service.ts';
+import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
@@ -18,6 +19,12 @@ afterAll(async () => {
 });
 
 const service = () => new UsageService(t.db.orm.em.fork());
+
+/** Folds every settled call into the rollups (the runtime does it every second; it may hold the lock meanwhile). */
+async function foldAll(): Promise<void> {
+  const writer = new UsageWriter(t.db.orm.em.fork());
+  while ((await t.db.sql("select 1 from specs.usage_records where not folded and status <> 'PENDING' limit 1")).length) await writer.foldRollups();
+}
 
 function entry(userId: string, overrides: Partial<UsageEntry> = {}): UsageEntry {
   return {
@@ -83,7 +90,35 @@ describe('usage summaries', () => {
     expect(response.data?.usage.totalCost).toBe(sumExact(costs));
   });
 
-  it('keeps the daily rollup equal to the raw rows after random inserts', async () => {
+  it('gives the same exact summary before the rollups hold the calls, halfway, and after', async () => {
+    const user = await t.createUser('usage-fold@example.com');
+    const costs: string[] = [];
+    const day = Date.UTC(2026, 9, 3);
+    for (let i = 0; i < 40; i += 1) {
+      const cost = i % 7 === 0 ? null : `0.${String(i * 12_345 + 1).padStart(8, '0')}`;
+      if (cost) costs.push(cost);
+      await service().record(entry(user.id, { inputTokens: i, outputTokens: 2 * i, cost, tags: i % 2 ? ['even'] : ['odd'], at: new Date(day + i * 37 * 60_000) }));
+    }
+    const query = '{ usage(filter: { userId: $id }) { calls inputTokens outputTokens totalCost unknownCostCalls byDay { key calls cost } byTag { key calls cost } } }'.replace('$id', JSON.stringify(user.id));
+    const read = async () => {
+      const response = await t.graphql<{ usage: unknown }>(query);
+      expect(response.errors).toBeUndefined();
+      return response.data!.usage;
+    };
+    const before = await read();
+    expect(before).toMatchObject({ calls: 40, inputTokens: 780, outputTokens: 1560, totalCost: sumExact(costs), unknownCostCalls: 6 });
+    // Folded a few at a time, as the runtime does (it folds every second too): some calls in the rollups, the rest raw.
+    const writer = new UsageWriter(t.db.orm.em.fork());
+    for (let folded = 0; folded === 0 && (await t.db.sql('select 1 from specs.usage_records where user_id = $1 and not folded limit 1', [user.id])).length; ) {
+      folded = await writer.foldRollups(7);
+    }
+    expect(await read()).toEqual(before);
+    await foldAll();
+    expect(await t.db.sql('select 1 from specs.usage_records where user_id = $1 and not folded', [user.id])).toHaveLength(0);
+    expect(await read()).toEqual(before);
+  });
+
+  it('keeps the daily rollup equal to the raw rows after random inserts, once folded', async () => {
     const user = await t.createUser('usage-rollup@example.com');
     const kinds: ProviderKind[] = ['OPENAI', 'CLAUDE', 'GEMINI'];
     let seed = 42;
@@ -110,6 +145,7 @@ describe('usage summaries', () => {
        from specs.usage_records where user_id = $1 group by 1, 2, 3 order by 1, 2, 3`,
       [user.id],
     );
+    await foldAll();
     const rollup = await t.db.sql(
       `select day::text, provider, model, calls::int, input_tokens::int as input, output_tokens::int as output, cost::text, unknown_cost_calls::int as unknown
        from specs.usage_daily where user_id = $1 order by 1, 2, 3`,

@@ -38,6 +38,8 @@ export const UsageRecordSchema = defineEntity({
     tags: p.array<string>().columnType('text[]').defaultRaw("'{}'"),
     /** A PENDING row past this instant belongs to a dead process: the sweeper settles it ABORTED. */
     deadlineAt: p.datetime().nullable(),
+    /** Counted in the rollups yet: a settled call is folded into them off the hot path (usage.writer.ts foldRollups). */
+    folded: p.boolean().default(false),
     /** Served from the response cache: no upstream request, cost 0. */
     cached: p.boolean().default(false),
     /** For a cached answer, what the call it repeats cost (null: unknown). */
@@ -47,6 +49,8 @@ export const UsageRecordSchema = defineEntity({
     { properties: ['user', 'createdAt'] },
     { properties: ['createdAt'] },
     // Only in-flight rows: the sweeper's lookup stays small whatever the table's size.
+    // Only the calls not yet in the rollups: what the fold reads, and what summaries add to the rollups.
+    { name: 'usage_records_unfolded', expression: `create index "usage_records_unfolded" on "specs"."usage_records" ("created_at") where not "folded"` },
     { name: 'usage_records_pending', expression: `create index "usage_records_pending" on "specs"."usage_records" ("deadline_at") where "status" = 'PENDING'` },
   ],
 });

@@ -18,8 +18,10 @@ const MEASURES: Record<RangeSource, string> = {
         coalesce(r.cost, 0) as cost, case when r.cost is null then 1 else 0 end as unknown_cost_calls`,
 };
 
-/** A raw row that is settled (not PENDING): what the rollups hold. */
+/** A raw row that is settled (not PENDING): what the rollups hold, or will once folded. */
 const SETTLED = "r.status <> 'PENDING'";
+/** A raw row the rollups do not hold yet (see UsageWriter.foldRollups). */
+const UNFOLDED = 'not r.folded';
 
 /** The sources read between two instants, by the time column their rows are filed under. */
 const BOUNDED = {
@@ -28,6 +30,12 @@ const BOUNDED = {
 } as const;
 
 export function pieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery {
+  if (piece.source === 'raw') return rawPiece(piece.from, piece.to, scope, false);
+  // A rollup holds the calls folded into it; those settled since (not folded yet) are read raw beside it.
+  return unionAll(rollupPiece(piece, scope), rawPiece(piece.from, piece.to, scope, true));
+}
+
+function rollupPiece(piece: Exclude<RangePiece, { source: 'raw' }>, scope: UsageScope): PieceQuery {
   const where = new Where();
   if (piece.source === 'days') {
     // Everyone's usage, in any project: the per-model totals, a few rows per day (they have no user or project).
@@ -37,13 +45,28 @@ export function pieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery {
     if (piece.to) where.add('d.day < ?::date', isoDay(piece.to));
     return select('days', 'd', everyone ? 'specs.usage_daily_totals' : 'specs.usage_daily', where);
   }
-  const { alias, table, time } = BOUNDED[piece.source];
+  const { alias, table, time } = BOUNDED.hours;
   scopeFilters(where, alias, scope, true);
-  // Calls in flight are not in the rollups yet: raw pieces leave them out too, so both agree.
-  if (piece.source === 'raw') where.clauses.push(SETTLED);
   where.add(`${time} >= ?`, piece.from.toISOString());
   where.add(`${time} < ?`, piece.to.toISOString());
-  return select(piece.source, alias, table, where);
+  return select('hours', alias, table, where);
+}
+
+/** Raw calls in [from, to) (an open end: unbounded): settled ones, or only those not folded into the rollups yet. */
+function rawPiece(from: Date | null, to: Date | null, scope: UsageScope, unfoldedOnly: boolean): PieceQuery {
+  const where = new Where();
+  const { alias, table, time } = BOUNDED.raw;
+  scopeFilters(where, alias, scope, true);
+  // Calls in flight are in no rollup yet: raw pieces leave them out too, so both agree.
+  where.clauses.push(SETTLED);
+  if (unfoldedOnly) where.clauses.push(UNFOLDED);
+  if (from) where.add(`${time} >= ?`, from.toISOString());
+  if (to) where.add(`${time} < ?`, to.toISOString());
+  return select('raw', alias, table, where);
+}
+
+function unionAll(...queries: PieceQuery[]): PieceQuery {
+  return { sql: queries.map((query) => query.sql).join(' union all '), values: queries.flatMap((query) => query.values) };
 }
 
 function select(source: RangeSource, alias: string, table: string, where: Where): PieceQuery {
@@ -86,6 +109,11 @@ const TAG_SOURCES = {
 
 /** One planned piece of a range, read per tag: `tag` and the measures. */
 export function tagPieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery {
+  if (piece.source === 'raw') return rawTagPiece(piece.from, piece.to, scope, false);
+  return unionAll(rollupTagPiece(piece, scope), rawTagPiece(piece.from, piece.to, scope, true));
+}
+
+function rollupTagPiece(piece: Exclude<RangePiece, { source: 'raw' }>, scope: UsageScope): PieceQuery {
   const where = new Where();
   const { alias, table } = TAG_SOURCES[piece.source];
   scopeFilters(where, alias, scope, true);
@@ -93,12 +121,18 @@ export function tagPieceQuery(piece: RangePiece, scope: UsageScope): PieceQuery 
     if (piece.from) where.add('d.day >= ?::date', isoDay(piece.from));
     if (piece.to) where.add('d.day < ?::date', isoDay(piece.to));
   } else {
-    if (piece.source === 'raw') where.clauses.push(SETTLED);
-    const time = piece.source === 'hours' ? 'h.hour' : 'r.created_at';
-    where.add(`${time} >= ?`, piece.from.toISOString());
-    where.add(`${time} < ?`, piece.to.toISOString());
+    where.add('h.hour >= ?', piece.from.toISOString());
+    where.add('h.hour < ?', piece.to.toISOString());
   }
-  const from = piece.source === 'raw' ? table : `${table} ${alias}`;
-  const tag = piece.source === 'raw' ? 'tag' : `${alias}.tag`;
-  return { sql: `select ${tag} as tag, ${MEASURES[piece.source]} from ${from} ${where.sql()}`, values: where.values };
+  return { sql: `select ${alias}.tag as tag, ${MEASURES[piece.source]} from ${table} ${alias} ${where.sql()}`, values: where.values };
+}
+
+function rawTagPiece(from: Date | null, to: Date | null, scope: UsageScope, unfoldedOnly: boolean): PieceQuery {
+  const where = new Where();
+  scopeFilters(where, 'r', scope, true);
+  where.clauses.push(SETTLED);
+  if (unfoldedOnly) where.clauses.push(UNFOLDED);
+  if (from) where.add('r.created_at >= ?', from.toISOString());
+  if (to) where.add('r.created_at < ?', to.toISOString());
+  return { sql: `select tag, ${MEASURES.raw} from ${TAG_SOURCES.raw.table} ${where.sql()}`, values: where.values };
 }

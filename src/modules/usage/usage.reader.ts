@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterKeyset, groupedBy, idList } from '../../db/query.ts';
-import { emptySummary, type SummaryRow, summaryAggregate, toSummary, type UsageBucket, type UsageSummary } from './usage-dimensions.ts';
+import { dimensionColumns, emptySummary, type SummaryRow, summaryAggregate, toSummary, type UsageBucket, type UsageSummary } from './usage-dimensions.ts';
 import { planRange } from './usage-range.ts';
 import type { UsageScope } from './usage-scope.ts';
 import { pieceQuery, tagPieceQuery } from './usage-sources.ts';
@@ -53,9 +53,18 @@ export class UsageReader {
   /** One summary per project, for lists (DataLoader): a single query over the daily rollup. */
   async summariesForProjects(projectIds: readonly string[]): Promise<UsageSummary[]> {
     const { select, groupBy } = summaryAggregate(['d.project_id']);
+    // The daily rollup, and the settled calls not folded into it yet (read raw, as in pieceQuery).
+    const ids = idList(projectIds);
     const rows = await this.em.execute<(SummaryRow & { project_id: string })[]>(
-      `select ${select} from specs.usage_daily d where d.project_id in (?) group by ${groupBy}`,
-      [idList(projectIds)],
+      `select ${select} from (
+         select d.project_id, ${dimensionColumns('days', 'd')}, d.calls, d.input_tokens, d.output_tokens, d.cost, d.unknown_cost_calls
+         from specs.usage_daily d where d.project_id in (?)
+         union all
+         select r.project_id, ${dimensionColumns('raw', 'r')}, 1, coalesce(r.input_tokens, 0), coalesce(r.output_tokens, 0), coalesce(r.cost, 0),
+                case when r.cost is null then 1 else 0 end
+         from specs.usage_records r where r.project_id in (?) and not r.folded and r.status <> 'PENDING'
+       ) d group by ${groupBy}`,
+      [ids, ids],
     );
     return groupedBy(projectIds, rows, (row) => row.project_id).map(toSummary);
   }

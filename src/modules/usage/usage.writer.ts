@@ -66,13 +66,19 @@ export const PERIOD_START_SQL = (period: string, at: string) =>
   `coalesce(date_trunc(case ${period} when 'DAY' then 'day' when 'MONTH' then 'month' end, ${at}, 'UTC'), timestamptz 'epoch')`;
 
 /** Adds a new call's sums to a rollup bucket (`d`, the row in place; `excluded`, the call). */
-const ADD_BUCKET = `calls = d.calls + 1,
+const ADD_BUCKET = `calls = d.calls + excluded.calls,
   input_tokens = d.input_tokens + excluded.input_tokens,
   output_tokens = d.output_tokens + excluded.output_tokens,
   cost = d.cost + excluded.cost,
   unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`;
 
-/** Writes usage: the raw row and every rollup the reader relies on, together. */
+/** One fold at a time (see foldRollups). */
+const FOLD_LOCK = 727_005;
+
+/** A rollup bucket's sums over the rows of a fold that fall in it. */
+const SUMS = 'count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost), sum(r.unknown_cost_calls)';
+
+/** Writes usage: the raw row (its rollups follow off the hot path, foldRollups) and its budget settlement, together. */
 export class UsageWriter {
   private readonly em: EntityManager;
 
@@ -106,6 +112,57 @@ export class UsageWriter {
    */
   async settle(id: string, entry: UsageEntry): Promise<SettledBudget[]> {
     return this.write(entry, id);
+  }
+
+  /**
+   * Folds settled calls not yet in the rollups into them (daily and hourly per user, project, provider and
+   * model; daily for everyone; the tag rollups), marking them folded, in one statement: a row is counted
+   * exactly once, in the rollups or (until then) by summaries reading it raw. One replica folds at a time
+   * (an advisory lock; the others find nothing to do). Returns how many rows it folded.
+   */
+  async foldRollups(limit = 5_000): Promise<number> {
+    const [row] = await this.em.execute<{ folded: string }[]>(
+      `with lock as (select pg_try_advisory_xact_lock(${FOLD_LOCK}) as held),
+       batch as (
+         select id from specs.usage_records
+         where not folded and status <> 'PENDING' and (select held from lock)
+         order by created_at limit ? for update skip locked
+       ),
+       r as (
+         update specs.usage_records u set folded = true from batch where u.id = batch.id
+         returning u.created_at, u.user_id, u.project_id, u.provider, u.model, u.tags,
+                   coalesce(u.input_tokens, 0) as input_tokens, coalesce(u.output_tokens, 0) as output_tokens,
+                   coalesce(u.cost, 0) as cost, case when u.cost is null then 1 else 0 end as unknown_cost_calls
+       ),
+       hourly as (
+         insert into specs.usage_hourly as d (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, ${SUMS} from r group by 1, 2, 3, 4, 5
+         on conflict (hour, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
+       ),
+       totals as (
+         insert into specs.usage_daily_totals as d (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.provider, r.model, ${SUMS} from r group by 1, 2, 3
+         on conflict (day, provider, model) do update set ${ADD_BUCKET}
+       ),
+       daily as (
+         insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, ${SUMS} from r group by 1, 2, 3, 4, 5
+         on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
+       ),
+       daily_tags as (
+         insert into specs.usage_daily_tags as d (day, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, tag, ${SUMS} from r, unnest(r.tags) as tag group by 1, 2, 3, 4, 5, 6
+         on conflict (day, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
+       ),
+       hourly_tags as (
+         insert into specs.usage_hourly_tags as d (hour, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, tag, ${SUMS} from r, unnest(r.tags) as tag group by 1, 2, 3, 4, 5, 6
+         on conflict (hour, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
+       )
+       select count(*)::text as folded from r`,
+      [limit],
+    );
+    return Number(row?.folded ?? 0);
   }
 
   /**
@@ -166,22 +223,6 @@ export class UsageWriter {
       : `insert into specs.usage_records
            (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)`;
-    // Tagged calls also count in each tag's buckets; untagged ones send the statement without those parts.
-    const tagged = entry.tags?.length
-      ? `,
-       daily_tags as (
-         insert into specs.usage_daily_tags as d (day, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, tag, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-         from r, unnest(r.tags) as tag
-         on conflict (day, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
-       ),
-       hourly_tags as (
-         insert into specs.usage_hourly_tags as d (hour, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, tag, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-         from r, unnest(r.tags) as tag
-         on conflict (hour, user_id, project_id, provider, model, tag) do update set ${ADD_BUCKET}
-       )`
-      : '';
     // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
     // and the budgets' spend commit together or not at all. A reservation the sweeper already released
     // (its process was presumed dead) releases nothing again, but the charge still counts.
@@ -199,35 +240,13 @@ export class UsageWriter {
        )`
       : '';
     if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
-    const rows = await executeBound<SettledBudget>(
-      this.em,
-      `with r as (
-         ${row}
-         returning created_at, user_id, project_id, provider, model, tags,
-                   coalesce(input_tokens, 0) as input_tokens, coalesce(output_tokens, 0) as output_tokens,
-                   coalesce(cost, 0) as cost, case when cost is null then 1 else 0 end as unknown_cost_calls
-       ),
-       hourly as (
-         insert into specs.usage_hourly as d (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         select date_trunc('hour', r.created_at, 'UTC'), r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-         from r
-         on conflict (hour, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
-       ),
-       totals as (
-         insert into specs.usage_daily_totals as d (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         select (r.created_at at time zone 'UTC')::date, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-         from r
-         on conflict (day, provider, model) do update set ${ADD_BUCKET}
-       ),
-       daily as (
-         insert into specs.usage_daily as d (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-         select (r.created_at at time zone 'UTC')::date, r.user_id, r.project_id, r.provider, r.model, 1, r.input_tokens, r.output_tokens, r.cost, r.unknown_cost_calls
-         from r
-         on conflict (day, user_id, project_id, provider, model) do update set ${ADD_BUCKET}
-       )${tagged}${settle}
-       ${settlement ? 'select * from settled' : 'select 1 as id where false'}`,
-      values,
-    );
+    // The row alone: the rollups take it later, off the hot path (foldRollups), and summaries add the rows
+    // not folded yet, so they stay exact.
+    if (!settlement) {
+      await executeBound(this.em, row, values);
+      return [];
+    }
+    const rows = await executeBound<SettledBudget>(this.em, `with r as (${row} returning id)${settle} select * from settled`, values);
     return rows;
   }
 }
