@@ -27,7 +27,6 @@ import type { SecretBox } from './security/secret-box.ts';
 import type { AppDeps } from './services.ts';
 
 const RESERVATION_SWEEP_MS = 60_000;
-const ROLLUP_FOLD_MS = 1_000;
 
 export interface Runtime {
   app: App;
@@ -121,7 +120,7 @@ export async function startRuntime(options: {
         foldFailing = true;
       })
       .finally(() => (folding = false));
-  }, ROLLUP_FOLD_MS);
+  }, config.usageFoldIntervalMs);
   folder.unref();
   const app = buildApp(deps);
   return {

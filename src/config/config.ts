@@ -53,6 +53,8 @@ const environmentSchema = z.object({
   CALL_MAX_CHARACTERS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   CALL_MAX_TOOLS: z.coerce.number().int().min(0).max(10_000).default(128),
   // The most one call may take, retries and fallbacks included (then TIMEOUT); bounds how long a dead process's call stays PENDING.
+  // How often settled calls are folded into the usage rollups (summaries are exact meanwhile).
+  USAGE_FOLD_INTERVAL_MS: z.coerce.number().int('expected a whole number').min(100, 'expected at least 100').max(3_600_000).default(1_000),
   // On SIGTERM/SIGINT: how long calls in flight may finish before each is ended (and recorded).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('expected a whole number').min(0).max(3_600).default(20),
   CALL_DEADLINE_SECONDS: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(86_400).default(600),
@@ -108,6 +110,8 @@ export interface Config {
   callDeadlineMs: number;
   /** How long calls in flight may finish on shutdown (SHUTDOWN_GRACE_SECONDS). */
   shutdownGraceMs: number;
+  /** How often settled calls are folded into the usage rollups (USAGE_FOLD_INTERVAL_MS). */
+  usageFoldIntervalMs: number;
   /** Every user's default rate limits (RATE_LIMIT_RPM, RATE_LIMIT_TPM); null: none. */
   rateLimits: { requestsPerMinute: number | null; tokensPerMinute: number | null };
   /** Circuit breaker defaults: failures within the window that open it, and its cool-down. */
@@ -182,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     callLimits: { maxMessages: env.CALL_MAX_MESSAGES, maxCharacters: env.CALL_MAX_CHARACTERS, maxTools: env.CALL_MAX_TOOLS },
     callDeadlineMs: env.CALL_DEADLINE_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    usageFoldIntervalMs: env.USAGE_FOLD_INTERVAL_MS,
     rateLimits: { requestsPerMinute: env.RATE_LIMIT_RPM ?? null, tokensPerMinute: env.RATE_LIMIT_TPM ?? null },
     breaker: { failureThreshold: env.BREAKER_FAILURES, windowMs: env.BREAKER_WINDOW_SECONDS * 1000, cooldownMs: env.BREAKER_COOLDOWN_SECONDS * 1000 },
     responseCache: {
