@@ -1,48 +1,68 @@
-// Figure 1: what `callLlm` adds over calling the provider directly with its SDK.
+// Figure 1: what `callLlm` adds over calling the provider directly with its SDK, beside its peers: the
+// Portkey gateway, a bare node:http + `openai` SDK proxy and a bare node:http + fetch proxy
+// (bench/support/baselines.ts), all answered by the same fake OpenAI server.
 //
-// Latency, one connection: the bench process calls, in rotating order, (a) the fake OpenAI server with the
-// `openai` SDK (maxRetries 0), (b) a minimal SDK proxy, (c) the gateway's `callLlm` over HTTP; each call
-// waits for the previous one. The added latency is p50(gateway) - p50(direct SDK).
+// Latency, one connection: the bench process calls, in rotating order, (a) the fake with the `openai` SDK
+// (maxRetries 0), (b) each peer over HTTP, (c) the gateway's `callLlm`; each call waits for the previous
+// one. The added latency of each is p50(it) - p50(direct SDK).
 // Throughput: autocannon (its own process) against (a) the fake itself with the body the SDK sends, the
-// most the provider side can answer on this machine, (b) the proxy, (c) the gateway, interleaved.
-import { join } from 'node:path';
+// most the provider side can answer on this machine, (b) the peers, (c) the gateway, interleaved; at 10
+// connections all of them, at 50 the fake, the SDK proxy and the gateway. Ratios are taken per round, then
+// the median. CPU per call is each serving process's own; PostgreSQL's is counted apart, from /proc (every
+// process of the embedded instance: see BenchDatabase.postgresCpuMs). Memory: the gateway's VmRSS, read
+// from /proc after each of its load runs.
 import OpenAI from 'openai';
-import { type Bench, ROOT } from '../support/bench.ts';
-import { startChild } from '../support/child-process.ts';
+import type { Bench } from '../support/bench.ts';
+import { FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, type Peers, SDK_BODY, startPeers } from '../support/baselines.ts';
 import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
+import { memoryBytes } from '../support/proc.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
 const CALL = JSON.stringify({ query: 'mutation { callLlm(input: { prompt: "hi" }) { text tokensUsed cost } }' });
-const SDK_BODY = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], model: 'gpt-4o-mini' });
+const NAMES = ['direct', ...PEER_NAMES, 'gateway'] as const;
+type Name = (typeof NAMES)[number];
+/** At 50 connections: the figure as it was before the peers (the fake, the SDK proxy, the gateway). */
+const AT_50: readonly Name[] = ['direct', 'sdkProxy', 'gateway'];
+
+function listOf<T>(): Record<Name, T[]> {
+  return { direct: [], portkey: [], sdkProxy: [], fetchProxy: [], gateway: [] };
+}
+
+/** " (x% failed)" when a run lost requests: a fast answer that is an error must not read as speed. */
+function failedNote(runs: readonly LoadResult[]): string {
+  const worst = Math.max(0, ...runs.map(failureRate));
+  return worst > 0 ? ` (${fmt(100 * worst, 1)}% failed)` : '';
+}
 
 export async function callLlmFigure(bench: Bench): Promise<void> {
-  const { settings, fake, gateway } = bench;
-  const openai = new OpenAI({ apiKey: 'sk-bench-0000', baseURL: fake.baseUrl, maxRetries: 0 });
-  const proxy = await startChild('sdk proxy', join(ROOT, 'bench/children/sdk-proxy.child.ts'), { env: { FAKE_OPENAI_URL: fake.baseUrl } });
-  const proxyUrl = `http://127.0.0.1:${Number(proxy.info.port)}/`;
-  const usageRows = async () => Number((await bench.db.sql.query<{ count: string }>('select count(*) from specs.usage_records')).rows[0]!.count);
-  const gatewayHeaders = { 'content-type': 'application/json', authorization: `Bearer ${bench.admin.token}` };
+  const { settings, fake, gateway, db } = bench;
+  const openai = new OpenAI({ apiKey: FAKE_API_KEY, baseURL: fake.baseUrl, maxRetries: 0 });
+  const peers: Peers = await startPeers(fake);
+  const usageRows = async () => Number((await db.sql.query<{ count: string }>('select count(*) from specs.usage_records')).rows[0]!.count);
+  const gatewayHeaders = { ...JSON_HEADERS, authorization: `Bearer ${bench.admin.token}` };
+  const post = (url: string, body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers, body }).then((response) => response.text());
   try {
-    const calls = {
+    const calls: Record<Name, () => Promise<unknown>> = {
       direct: () => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-      proxy: () => fetch(proxyUrl, { method: 'POST', body: '{}' }).then((response) => response.text()),
-      gateway: () => fetch(bench.httpUrl, { method: 'POST', headers: gatewayHeaders, body: CALL }).then((response) => response.text()),
+      portkey: () => post(peers.portkey.chatUrl, peers.portkey.callBody, peers.portkey.headers),
+      sdkProxy: () => post(peers.sdkProxy.chatUrl, peers.sdkProxy.callBody, peers.sdkProxy.headers),
+      fetchProxy: () => post(peers.fetchProxy.chatUrl, peers.fetchProxy.callBody, peers.fetchProxy.headers),
+      gateway: () => post(bench.httpUrl, CALL, gatewayHeaders),
     };
-    type Name = keyof typeof calls;
-    const names = Object.keys(calls) as Name[];
-    const answer = JSON.parse(await calls.gateway()) as { data?: { callLlm?: { text?: string } }; errors?: unknown };
+    const answer = JSON.parse(String(await calls.gateway())) as { data?: { callLlm?: { text?: string } }; errors?: unknown };
     if (!answer.data?.callLlm?.text) throw new Error(`callLlm does not answer: ${JSON.stringify(answer)}`);
 
     // ---- one connection: sequential calls, interleaved
-    const times: Record<Name, number[]> = { direct: [], proxy: [], gateway: [] };
-    for (let i = 0; i < 30; i += 1) for (const name of names) await calls[name]();
+    const times = listOf<number>();
+    for (let i = 0; i < 30; i += 1) for (const name of NAMES) await calls[name]();
     const iterations = settings.quick ? 150 : 500;
     const rowsBefore = await usageRows();
+    const postgresBefore = await db.postgresCpuMs();
     const cpuBefore = await gateway.cpu();
-    const deadline = new Deadline(settings.quick ? 20 : 60);
+    const deadline = new Deadline(settings.quick ? 25 : 90);
     await bench.profiled('call-latency-1-connection', async () => {
       for (let i = 0; i < iterations && !deadline.passed; i += 1) {
-        for (const name of rotation(names, i)) {
+        for (const name of rotation(NAMES, i)) {
           const started = performance.now();
           await calls[name]();
           times[name].push(performance.now() - started);
@@ -50,73 +70,147 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
       }
     });
     const gatewayCpu = cpuMs(cpuBefore, await gateway.cpu()) / times.gateway.length;
-    const rowsPerCall = (await usageRows() - rowsBefore) / times.gateway.length;
+    // Over the whole loop: the peers' calls in between leave PostgreSQL idle but for the job queue's polls.
+    const postgresCpu = ((await db.postgresCpuMs()) - postgresBefore) / times.gateway.length;
+    const rowsPerCall = ((await usageRows()) - rowsBefore) / times.gateway.length;
     fake.server.reset();
-    const p50 = { direct: median(times.direct), proxy: median(times.proxy), gateway: median(times.gateway) };
-    const added = p50.gateway - p50.direct;
+    const p50 = Object.fromEntries(NAMES.map((name) => [name, median(times[name])])) as Record<Name, number>;
+    const p90 = Object.fromEntries(NAMES.map((name) => [name, percentile(times[name], 90)])) as Record<Name, number>;
+    const addedBy = (name: Name) => p50[name] - p50.direct;
+    const added = addedBy('gateway');
     bench.report.add({
       id: 'call.added-latency.c1',
       name: 'callLlm added latency over a direct SDK call, p50, 1 connection',
       measured: added,
       unit: 'ms',
       value:
-        `${fmt(added)} ms (gateway ${fmt(p50.gateway)} ms, direct SDK ${fmt(p50.direct)} ms; a minimal SDK proxy adds ${fmt(p50.proxy - p50.direct)} ms); ` +
-        `gateway CPU ${fmt(gatewayCpu)} ms per call`,
-      goal: '<= 1.0 ms',
-      pass: added <= 1,
-      details: {
-        calls: times.gateway.length,
-        p50,
-        p90: { direct: percentile(times.direct, 90), proxy: percentile(times.proxy, 90), gateway: percentile(times.gateway, 90) },
-        gatewayCpuMsPerCall: gatewayCpu,
-        usageRowsPerCall: rowsPerCall,
-      },
+        `${fmt(added)} ms (gateway ${fmt(p50.gateway)} ms, direct SDK ${fmt(p50.direct)} ms; added by ` +
+        `${PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(addedBy(name))} ms`).join(', ')}); ` +
+        `gateway CPU ${fmt(gatewayCpu)} ms + PostgreSQL ${fmt(postgresCpu)} ms per call`,
+      goal: '<= 1.5 ms',
+      pass: added <= 1.5,
+      details: { calls: times.gateway.length, p50, p90, addedMs: Object.fromEntries(NAMES.map((name) => [name, addedBy(name)])), gatewayCpuMsPerCall: gatewayCpu, postgresCpuMsPerCall: postgresCpu, postgresCpuScope: db.postgresCpuScope, usageRowsPerCall: rowsPerCall },
     });
 
     // ---- throughput under load, interleaved rounds
     const targets: Record<Name, LoadTarget> = {
-      direct: { url: `${fake.server.baseUrl}/v1/chat/completions`, body: SDK_BODY, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' }, server: 'self' },
-      proxy: { url: proxyUrl, body: '{}', headers: { 'content-type': 'application/json' }, server: proxy },
+      direct: { url: `${fake.baseUrl}/chat/completions`, body: SDK_BODY, headers: { ...JSON_HEADERS, authorization: `Bearer ${FAKE_API_KEY}` }, server: 'self' },
+      portkey: { url: peers.portkey.chatUrl, body: peers.portkey.callBody, headers: peers.portkey.headers, server: peers.portkey.child },
+      sdkProxy: { url: peers.sdkProxy.chatUrl, body: peers.sdkProxy.callBody, headers: peers.sdkProxy.headers, server: peers.sdkProxy.child },
+      fetchProxy: { url: peers.fetchProxy.chatUrl, body: peers.fetchProxy.callBody, headers: peers.fetchProxy.headers, server: peers.fetchProxy.child },
       gateway: { url: bench.httpUrl, body: CALL, headers: gatewayHeaders, server: gateway },
     };
+    // PostgreSQL is read around every run: under the gateway's it is the calls' cost; under the others',
+    // the gateway sits idle and what PostgreSQL spends is its background (the job queue's polls).
+    for (const target of Object.values(targets)) target.postgresCpuMs = db.postgresCpuMs;
+    const rssAfterLoad: number[] = [];
     for (const connections of [10, 50]) {
-      for (const name of names) await load(targets[name], connections, 1);
+      const measured = connections === 10 ? NAMES : AT_50;
+      for (const name of measured) await load(targets[name], connections, 1);
       fake.server.reset();
-      const runs: Record<Name, LoadResult[]> = { direct: [], proxy: [], gateway: [] };
+      const runs = listOf<LoadResult>();
       let rows = 0;
       await bench.profiled(`call-throughput-${connections}-connections`, async () => {
         for (let round = 0; round < settings.rounds; round += 1) {
-          for (const name of rotation(names, round)) {
+          for (const name of rotation(measured, round)) {
             const before = name === 'gateway' ? await usageRows() : 0;
             runs[name].push(await load(targets[name], connections, settings.seconds));
-            if (name === 'gateway') rows += (await usageRows()) - before;
+            if (name === 'gateway') {
+              rows += (await usageRows()) - before;
+              rssAfterLoad.push((await memoryBytes(gateway.pid, 'VmRSS')) / 1e6);
+            }
             fake.server.reset();
           }
         }
       });
-      const ratios = runs.gateway.map((run, index) => run.requestsPerSecond / runs.direct[index]!.requestsPerSecond);
-      const proxyRatios = runs.proxy.map((run, index) => run.requestsPerSecond / runs.direct[index]!.requestsPerSecond);
+      // Per round: both sides of a ratio ran minutes apart at most, under the same neighbours.
+      const perRound = (name: Name, of: Name) => runs[name].map((run, index) => run.requestsPerSecond / runs[of][index]!.requestsPerSecond);
       const rps = (name: Name) => median(runs[name].map((run) => run.requestsPerSecond));
       const cpu = (name: Name) => median(runs[name].map((run) => run.cpuMsPerRequest));
       const gatewayRequests = runs.gateway.reduce((sum, run) => sum + run.requests, 0);
-      const failures = Math.max(...runs.gateway.map(failureRate));
-      const ratio = median(ratios);
+      const postgres = median(runs.gateway.map((run) => run.postgresCpuMsPerRequest));
+      const idleRuns = measured.filter((name) => name !== 'gateway').flatMap((name) => runs[name]);
+      const postgresIdlePerSecond = median(idleRuns.map((run) => run.postgresCpuMs / run.seconds));
+      const ratio = median(perRound('gateway', 'direct'));
+      const peerNames = PEER_NAMES.filter((name) => measured.includes(name));
       bench.report.add({
         id: `call.throughput.c${connections}`,
         name: `callLlm throughput, ${connections} connections, vs the fake provider itself`,
         measured: ratio,
         unit: 'x',
         value:
-          `${fmt(ratio, 3)} x (gateway ${fmt(rps('gateway'), 0)} req/s, p50 ${runs.gateway.map((run) => run.p50Ms).sort((a, b) => a - b)[Math.floor(runs.gateway.length / 2)]} ms; ` +
-          `fake directly ${fmt(rps('direct'), 0)} req/s; minimal SDK proxy ${fmt(median(proxyRatios), 3)} x); ` +
-          `gateway CPU ${fmt(cpu('gateway'))} ms per call (proxy ${fmt(cpu('proxy'), 3)} ms)` +
-          (failures > 0 ? `; ${fmt(100 * failures, 1)}% of gateway requests failed` : ''),
+          `${fmt(ratio, 3)} x (gateway ${fmt(rps('gateway'), 0)} req/s, p50 ${median(runs.gateway.map((run) => run.p50Ms))} ms${failedNote(runs.gateway)}; ` +
+          `fake directly ${fmt(rps('direct'), 0)} req/s; ` +
+          `${peerNames.map((name) => `${PEER_LABELS[name]} ${fmt(median(perRound(name, 'direct')), 3)} x${failedNote(runs[name])}`).join(', ')}); ` +
+          `gateway CPU ${fmt(cpu('gateway'))} ms + PostgreSQL ${fmt(postgres)} ms per call`,
         goal: 'ratio reported',
         pass: null,
-        details: { connections, seconds: settings.seconds, rounds: settings.rounds, ratios, proxyRatios, runs, usageRowsPerRequest: rows / Math.max(1, gatewayRequests) },
+        details: {
+          connections,
+          seconds: settings.seconds,
+          rounds: settings.rounds,
+          ratiosToFake: Object.fromEntries(measured.map((name) => [name, perRound(name, 'direct')])),
+          runs,
+          usageRowsPerRequest: rows / Math.max(1, gatewayRequests),
+          postgresCpuMsPerCall: postgres,
+          postgresIdleCpuMsPerSecond: postgresIdlePerSecond,
+        },
+      });
+      if (connections !== 10) continue;
+
+      // The goals of issue 20, against Portkey in the same rounds.
+      const failed = Math.max(...runs.gateway.map(failureRate), ...runs.portkey.map(failureRate)) > 0.01;
+      const versusPortkey = median(perRound('gateway', 'portkey'));
+      const peerRates = PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(rps(name), 0)}${failedNote(runs[name])}`).join(', ');
+      bench.report.add({
+        id: 'call.throughput-vs-portkey.c10',
+        name: 'callLlm throughput, 10 connections, vs the Portkey gateway',
+        measured: versusPortkey,
+        unit: 'x',
+        value: `${fmt(versusPortkey, 3)} x (gateway ${fmt(rps('gateway'), 0)} req/s${failedNote(runs.gateway)}; ${peerRates} req/s)`,
+        goal: '>= 0.8 x',
+        pass: !failed && versusPortkey >= 0.8,
+        details: { perRound: perRound('gateway', 'portkey'), requestsPerSecond: Object.fromEntries(NAMES.map((name) => [name, rps(name)])) },
+      });
+      const cpuRatio = cpu('gateway') / cpu('portkey');
+      bench.report.add({
+        id: 'call.cpu-vs-portkey.c10',
+        name: 'callLlm gateway CPU per call, 10 connections, vs the Portkey gateway',
+        measured: cpuRatio,
+        unit: 'x',
+        value: `${fmt(cpuRatio)} x (gateway ${fmt(cpu('gateway'))} ms; ${PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(cpu(name))} ms`).join(', ')}; PostgreSQL apart)`,
+        goal: '<= 1.2 x',
+        pass: !failed && cpuRatio <= 1.2,
+        details: { cpuMsPerCall: Object.fromEntries(NAMES.filter((name) => name !== 'direct').map((name) => [name, cpu(name)])) },
+      });
+      bench.report.add({
+        id: 'call.postgres-cpu.c10',
+        name: 'callLlm PostgreSQL CPU per call, 10 connections',
+        measured: postgres,
+        unit: 'ms',
+        value:
+          `${fmt(postgres, 3)} ms (${fmt(rows / Math.max(1, gatewayRequests), 2)} usage rows per call; ` +
+          `PostgreSQL with the gateway idle: ${fmt(postgresIdlePerSecond, 1)} ms/s; ${db.postgresCpuScope}; Portkey and the proxies use none)`,
+        goal: '<= 0.3 ms',
+        pass: postgres <= 0.3,
+        details: { perRun: runs.gateway.map((run) => run.postgresCpuMsPerRequest), postgresIdleCpuMsPerSecond: postgresIdlePerSecond, scope: db.postgresCpuScope },
       });
     }
+
+    const rss = Math.max(...rssAfterLoad);
+    const portkeyRss = (await memoryBytes(peers.portkey.child.pid, 'VmRSS')) / 1e6;
+    const peak = (await memoryBytes(gateway.pid, 'VmHWM')) / 1e6;
+    bench.report.add({
+      id: 'call.gateway-rss',
+      name: 'gateway resident memory (VmRSS) after its callLlm load runs',
+      measured: rss,
+      unit: 'MB',
+      value: `${fmt(rss, 0)} MB (highest of ${rssAfterLoad.length} readings, one after each run at 10 and 50 connections; peak so far ${fmt(peak, 0)} MB; Portkey ${fmt(portkeyRss, 0)} MB after its runs)`,
+      goal: '<= 400 MB',
+      pass: rss <= 400,
+      details: { afterEachRunMB: rssAfterLoad, peakMB: peak, portkeyMB: portkeyRss },
+    });
   } finally {
-    await proxy.stop();
+    await peers.stop();
   }
 }

@@ -60,6 +60,8 @@ export function gatewayEnvironment(databaseUrl: string, masterKey: string, logLe
     AGORA_ENCRYPTION_KEY: masterKey,
     HOST: '127.0.0.1',
     PORT: '0',
+    // The fake providers listen on loopback, which production refuses unless listed.
+    OUTBOUND_ALLOWLIST: '127.0.0.1',
   };
 }
 

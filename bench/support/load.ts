@@ -13,6 +13,8 @@ export interface LoadTarget {
   headers?: Record<string, string>;
   /** The process serving the target, whose CPU is charged to its requests ('self': this process). */
   server: ChildHandle | 'self';
+  /** Reads PostgreSQL's CPU so far (ms), to charge it to the requests too, apart from the server's. */
+  postgresCpuMs?: () => Promise<number>;
 }
 
 export interface LoadResult {
@@ -27,6 +29,9 @@ export interface LoadResult {
   non2xx: number;
   /** The serving process's CPU time per completed request. */
   cpuMsPerRequest: number;
+  /** PostgreSQL's CPU time over the run (ms) and per completed request; NaN when not read. */
+  postgresCpuMs: number;
+  postgresCpuMsPerRequest: number;
 }
 
 interface AutocannonJson {
@@ -45,6 +50,8 @@ export async function load(target: LoadTarget, connections: number, seconds: num
   for (const [name, value] of Object.entries(target.headers ?? {})) args.push('-H', `${name}=${value}`);
   args.push(target.url);
   const readCpu = () => (target.server === 'self' ? Promise.resolve(process.cpuUsage()) : target.server.cpu());
+  const readPostgres = target.postgresCpuMs ?? (() => Promise.resolve(Number.NaN));
+  const postgresBefore = await readPostgres();
   const before = await readCpu();
   const output = await within(
     new Promise<string>((resolve, reject) => {
@@ -60,6 +67,7 @@ export async function load(target: LoadTarget, connections: number, seconds: num
     'autocannon',
   );
   const after = await readCpu();
+  const postgresCpuMs = (await readPostgres()) - postgresBefore;
   const result = JSON.parse(output) as AutocannonJson;
   const requests = result.requests.total;
   return {
@@ -73,6 +81,8 @@ export async function load(target: LoadTarget, connections: number, seconds: num
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     cpuMsPerRequest: requests ? cpuMs(before, after) / requests : Number.NaN,
+    postgresCpuMs,
+    postgresCpuMsPerRequest: requests ? postgresCpuMs / requests : Number.NaN,
   };
 }
 
