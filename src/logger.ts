@@ -42,6 +42,22 @@ function prettyTarget(): string | null {
   }
 }
 
+/**
+ * stdout written asynchronously (pino's SonicBoom, sync: false): a request's log line costs no write
+ * syscall on its path. What is still buffered when the process exits is written out by the exit hook.
+ */
+function stdoutAsync(): pino.DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // A stdout that is gone (a closed pipe) has nobody left to read the last lines.
+    }
+  });
+  return destination;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
   const settings: pino.LoggerOptions = {
     level,
@@ -51,7 +67,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   };
   // Redaction happens before either format: pretty lines hide the same values JSON lines do.
   const target = destination === undefined && options.pretty === true && process.stdout.isTTY === true ? prettyTarget() : null;
-  if (target === null) return pino(settings, destination);
+  if (target === null) return pino(settings, destination ?? stdoutAsync());
   return pino(
     settings,
     pino.transport({
