@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,9 +6,8 @@ import { CircuitBreaker, type BreakerDecision, type CircuitTransition } from '..
 import { RoutingCache, type RoutingChange } from '../../src/modules/providers/routing-cache.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
-import { expectRedisAnswers, REDIS_URL } from '../support/redis.ts';
+import { redisAvailable, startTestRedis, type TestRedis } from '../support/redis-server.ts';
 
 const THRESHOLD = 3;
 const WINDOW_MS = 60_000;
@@ -366,26 +364,18 @@ describe('reading and resetting', () => {
 });
 
 // Redis: REDIS_URL when set (then it must answer); else a redis-server of this file's own when one is
-// installed; else this part is skipped, saying so.
-const ownRedis = REDIS_URL === undefined && spawnSync('redis-server', ['--version']).status === 0;
-const withRedis = REDIS_URL !== undefined || ownRedis ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} (needs REDIS_URL or redis-server)`, fn);
+// installed (test/support/redis-server.ts); else this part is skipped, saying so.
+const withRedis = redisAvailable('the circuit breaker across replicas through Redis') ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} (needs REDIS_URL or redis-server)`, fn);
 
 describe('across replicas through Redis', () => {
-  let server: ChildProcess | null = null;
-  afterAll(() => {
-    server?.kill();
+  let redis: TestRedis | null = null;
+  afterAll(async () => {
+    await redis?.stop();
   });
 
   async function redisUrl(): Promise<string> {
-    if (REDIS_URL !== undefined) {
-      await expectRedisAnswers(REDIS_URL);
-      return REDIS_URL;
-    }
-    const port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const url = `redis://127.0.0.1:${port}`;
-    await waitFor(() => expectRedisAnswers(url, 500).then(() => true, () => false), 10_000, 'redis-server to answer');
-    return url;
+    redis ??= await startTestRedis();
+    return redis.url;
   }
 
   withRedis('drops the other replica’s snapshot as soon as a circuit opens', async () => {

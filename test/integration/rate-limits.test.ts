@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,37 +12,16 @@ import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
-import { expectRedisAnswers, REDIS_URL } from '../support/redis.ts';
+import { redisAvailable, startTestRedis, type TestRedis } from '../support/redis-server.ts';
 
 // Redis: REDIS_URL when set (then it must answer); else a redis-server of our own on a free port when one
-// is installed; else the Redis half is skipped, saying so.
-const OWN_REDIS = REDIS_URL === undefined && spawnSync('redis-server', ['--version']).status === 0;
-const HAS_REDIS = REDIS_URL !== undefined || OWN_REDIS;
+// is installed (test/support/redis-server.ts); else the Redis half is skipped, saying so.
+const HAS_REDIS = redisAvailable('the Redis half of the rate-limit tests');
 let redisUrl = '';
 /** `it` when Redis is at hand, else a skip that says what it needs. */
 const withRedis = (available: boolean) =>
   available ? it : (name: string, fn: () => Promise<void>, timeout?: number) => it.skip(`${name} (needs REDIS_URL or redis-server)`, fn, timeout);
-let redisServer: ChildProcess | null = null;
-
-async function startRedis(): Promise<string> {
-  if (REDIS_URL !== undefined) {
-    await expectRedisAnswers(REDIS_URL);
-    return REDIS_URL;
-  }
-  const port = await freePort();
-  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor(
-    () =>
-      expectRedisAnswers(url, 500).then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    'redis-server to answer',
-  );
-  return url;
-}
+let redis: TestRedis | null = null;
 
 let t: TestApp;
 let fakes: FakeLlmServers;
@@ -57,11 +35,14 @@ beforeAll(async () => {
     variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true } },
   });
   expect(created.errors).toBeUndefined();
-  if (HAS_REDIS) redisUrl = await startRedis();
+  if (HAS_REDIS) {
+    redis = await startTestRedis();
+    redisUrl = redis.url;
+  }
 });
 afterAll(async () => {
   await Promise.all([t.close(), fakes.close()]);
-  redisServer?.kill();
+  await redis?.stop();
 });
 beforeEach(async () => {
   fakes.reset();
