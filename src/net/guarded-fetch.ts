@@ -6,7 +6,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import { addressRefusal, type OutboundPolicy, outboundPolicy, type OutboundRefusal, type OutboundRule, outboundUrlRefusal, parseAddress } from './outbound-policy.ts';
 import { NO_TRACE_HEADERS, outboundTraceHeaders } from '../observability/trace-context.ts';
 
@@ -99,34 +99,14 @@ function guardedConnector(policy: OutboundPolicy, resolve: HostResolver): buildC
 type FetchInput = Parameters<typeof fetch>[0];
 type FetchInit = Parameters<typeof fetch>[1];
 
-/**
- * undici 8 cannot take a Request of Node's bundled fetch (SDKs build them: Mistral), nor its Headers as
- * such: both are spelled out as plain values. Bodies are small JSON documents, read whole.
- */
-async function undiciArguments(input: FetchInput, init: FetchInit): Promise<[string, UndiciRequestInit]> {
-  const headersOf = (headers: HeadersInit | undefined) => (headers instanceof Headers ? [...headers] : headers);
-  const rest: UndiciRequestInit = { ...(init as UndiciRequestInit | undefined), headers: headersOf(init?.headers) as UndiciRequestInit['headers'] };
-  if (typeof input === 'string' || input instanceof URL) return [input.toString(), rest];
-  const body = input.body === null ? undefined : await input.arrayBuffer();
-  return [input.url, { method: input.method, headers: [...input.headers], body, signal: input.signal, ...stripUndefined(rest) }];
-}
-
-function stripUndefined(init: UndiciRequestInit): UndiciRequestInit {
-  return Object.fromEntries(Object.entries(init).filter(([, value]) => value !== undefined));
-}
-
-/**
- * The answer as Node's own fetch would give it: callers test `instanceof Headers` and `instanceof Response`
- * (retry-after.ts does), which undici 8's classes are not. The body stream passes through as it is.
- */
-function asNodeResponse(response: Awaited<ReturnType<typeof undiciFetch>>): Response {
-  const answer = new Response(response.body as ReadableStream<Uint8Array> | null, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: [...response.headers],
-  });
-  Object.defineProperty(answer, 'url', { value: response.url });
-  return answer;
+/** The request's headers with the trace context added (when tracing is on and the caller set none). */
+function withTraceHeaders(input: FetchInput, init: FetchInit): FetchInit {
+  const trace = outboundTraceHeaders();
+  if (trace === NO_TRACE_HEADERS) return init;
+  // init.headers, when given, replace a Request's own (fetch's rule): start from whichever applies.
+  const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+  for (const [name, value] of Object.entries(trace)) if (!headers.has(name)) headers.set(name, value);
+  return { ...init, headers };
 }
 
 export interface GuardedFetch {
@@ -138,29 +118,24 @@ export interface GuardedFetch {
 export function createGuardedFetch(policy: OutboundPolicy, options: { resolve?: HostResolver } = {}): GuardedFetch {
   const agent = new Agent({ connect: guardedConnector(policy, options.resolve ?? systemResolver) });
   const guarded = async (input: FetchInput, init?: FetchInit): Promise<Response> => {
-    const [url, requestInit] = await undiciArguments(input, init);
-    // The caller's trace goes on at the provider (W3C traceparent), when tracing is on and the SDK set none.
-    const trace = outboundTraceHeaders();
-    if (trace !== NO_TRACE_HEADERS) {
-      const headers = new Headers(requestInit.headers as HeadersInit | undefined);
-      for (const [name, value] of Object.entries(trace)) if (!headers.has(name)) headers.set(name, value);
-      requestInit.headers = [...headers];
-    }
-    // Scheme and credentials first: undici would serve data: URLs without any connection to check.
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    // Scheme and credentials first: fetch would serve data: URLs without any connection to check.
     const refusal = outboundUrlRefusal(url, policy);
     if (refusal) throw new OutboundRefusedError(URL.canParse(url) ? new URL(url).hostname : '', refusal);
-    let response;
+    let response: Response;
     try {
-      response = await undiciFetch(url, { ...requestInit, redirect: 'manual', dispatcher: agent });
+      // Node's own fetch, through our Agent (undici of the major Node bundles): its Response is the one
+      // the SDKs' instanceof checks expect, and nothing is copied on the way.
+      response = await fetch(input, { ...withTraceHeaders(input, init), redirect: 'manual', dispatcher: agent } as RequestInit);
     } catch (error) {
-      // undici reports a refused connection as TypeError('fetch failed') with the refusal as its cause.
+      // A refused connection comes back as TypeError('fetch failed') with the refusal as its cause.
       throw outboundErrorOf(error) ?? error;
     }
     if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
       await response.body?.cancel().catch(() => undefined);
       throw new OutboundRedirectError(response.status);
     }
-    return asNodeResponse(response);
+    return response;
   };
   return { fetch: guarded as typeof fetch, close: () => agent.close() };
 }
