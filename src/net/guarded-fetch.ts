@@ -109,6 +109,9 @@ function withTraceHeaders(input: FetchInput, init: FetchInit): FetchInit {
   return { ...init, headers };
 }
 
+/** How many URLs' verdicts one guarded fetch keeps (a bound, not a tuning knob). */
+const JUDGED_URLS = 1_000;
+
 export interface GuardedFetch {
   readonly fetch: typeof fetch;
   /** Closes the Agent's connections once the requests in flight are done. */
@@ -117,10 +120,21 @@ export interface GuardedFetch {
 
 export function createGuardedFetch(policy: OutboundPolicy, options: { resolve?: HostResolver } = {}): GuardedFetch {
   const agent = new Agent({ connect: guardedConnector(policy, options.resolve ?? systemResolver) });
+  // A provider's few endpoint URLs come back on every call: each is judged once (the connector still judges
+  // every connection's address after DNS).
+  const judged = new Map<string, OutboundRefusal | null>();
+  const refusalOf = (url: string): OutboundRefusal | null => {
+    const known = judged.get(url);
+    if (known !== undefined) return known;
+    const refusal = outboundUrlRefusal(url, policy);
+    if (judged.size >= JUDGED_URLS) judged.clear();
+    judged.set(url, refusal);
+    return refusal;
+  };
   const guarded = async (input: FetchInput, init?: FetchInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
     // Scheme and credentials first: fetch would serve data: URLs without any connection to check.
-    const refusal = outboundUrlRefusal(url, policy);
+    const refusal = refusalOf(url);
     if (refusal) throw new OutboundRefusedError(URL.canParse(url) ? new URL(url).hostname : '', refusal);
     let response: Response;
     try {
