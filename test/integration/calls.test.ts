@@ -182,7 +182,11 @@ describe('routing data kept per process', () => {
     // budgets come from the caches.
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*'PENDING'/);
-    expect(statements[1]).toMatch(/^update specs\.usage_records/);
+    // The PENDING row is committed without waiting for the WAL flush; the settle is an upsert (it inserts
+    // the row whole should PostgreSQL have lost it) and commits durably.
+    expect(statements[0]).toContain("set_config('synchronous_commit', 'off', true)");
+    expect(statements[1]).toMatch(/^insert into specs\.usage_records[\s\S]*on conflict \(id\) do update/);
+    expect(statements[1]).not.toContain('synchronous_commit');
     expect(statements[1]).not.toMatch(/usage_daily|usage_hourly/);
     // Those statements wrote exactly one usage row for the warm call (one per call: two so far).
     expect(await usageRowsOf(member.id)).toEqual([

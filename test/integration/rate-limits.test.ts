@@ -276,7 +276,7 @@ describe('rate limits in the call path', () => {
     expect(statements).toHaveLength(3);
     expect(statements[0]).toMatch(/insert into specs\.rate_limit_windows/);
     expect(statements[1]).toMatch(/insert into specs\.usage_records/);
-    expect(statements[2]).toMatch(/update specs\.usage_records/);
+    expect(statements[2]).toMatch(/insert into specs\.usage_records[\s\S]*on conflict \(id\) do update/);
     await limitMember({ requestsPerMinute: 100, tokensPerMinute: 100_000 });
     expect((await callLlm()).errors).toBeUndefined();
     before = t.db.queries.length;

@@ -118,6 +118,21 @@ describe('usage summaries', () => {
     expect(await read()).toEqual(before);
   });
 
+  it('settles a call whose PENDING row PostgreSQL lost by inserting it whole, and leaves a swept row alone', async () => {
+    const user = await t.createUser('usage-ledger@example.com');
+    const writer = new UsageWriter(t.db.orm.em.fork());
+    const pending = { userId: user.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 60_000) };
+    const lost = await writer.open(pending);
+    await t.db.sql('delete from specs.usage_records where id = $1', [lost]);
+    await writer.settle(lost, entry(user.id, { cost: '0.00000100' }));
+    expect(await t.db.sql('select status, cost::text from specs.usage_records where id = $1', [lost])).toEqual([{ status: 'SUCCEEDED', cost: '0.00000100' }]);
+    // A row the sweeper settled (its process presumed dead) is not settled again by a late answer.
+    const swept = await writer.open({ ...pending, deadlineAt: new Date(Date.now() - 120_000) });
+    expect(await writer.sweepAbandoned()).toBeGreaterThanOrEqual(1);
+    await writer.settle(swept, entry(user.id, { cost: '0.00000200' }));
+    expect(await t.db.sql('select status, cost from specs.usage_records where id = $1', [swept])).toEqual([{ status: 'ABORTED', cost: null }]);
+  });
+
   it('keeps the daily rollup equal to the raw rows after random inserts, once folded', async () => {
     const user = await t.createUser('usage-rollup@example.com');
     const kinds: ProviderKind[] = ['OPENAI', 'CLAUDE', 'GEMINI'];

@@ -213,16 +213,21 @@ export class UsageWriter {
       entry.cached != null,
       entry.cached?.savedCost ?? null,
     ];
-    const values: unknown[] = pendingId ? [...measures, pendingId] : [randomUUID(), at, entry.userId, entry.projectId, ...measures];
-    // The call's row: inserted whole, or its PENDING row settled (the rollups then file it under when it began).
-    const row = pendingId
-      ? `update specs.usage_records set
-           (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
-           = (?::text, ?::text, ?::int, ?::int, ?::numeric, ?::int, ?::text, ?::text, ?::boolean, ?::int, ?::text[], ?::boolean, ?::numeric, null)
-         where id = ? and status = 'PENDING'`
-      : `insert into specs.usage_records
+    const values: unknown[] = [pendingId ?? randomUUID(), at, entry.userId, entry.projectId, ...measures];
+    // The call's row: inserted whole, or its PENDING row settled (keeping when it began, which the rollups
+    // file it under). A row already settled (by the sweeper) is left alone; a PENDING row PostgreSQL lost
+    // (it was committed asynchronously) is inserted whole.
+    const insert = `insert into specs.usage_records
            (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)`;
+    const row = pendingId
+      ? `${insert}
+         on conflict (id) do update set
+           (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
+           = (excluded.provider, excluded.model, excluded.input_tokens, excluded.output_tokens, excluded.cost, excluded.latency_ms, excluded.status,
+              excluded.error_class, excluded.streamed, excluded.attempts, excluded.tags, excluded.cached, excluded.saved_cost, null)
+         where usage_records.status = 'PENDING'`
+      : insert;
     // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
     // and the budgets' spend commit together or not at all. A reservation the sweeper already released
     // (its process was presumed dead) releases nothing again, but the charge still counts.
@@ -269,7 +274,13 @@ export function pendingInsert(entry: PendingEntry, from: string | null): Opening
   const row = `?::uuid, ?::timestamptz, ?::uuid, ?::uuid, ?::text, ?::text, 0, 'PENDING', ?::boolean, 0, ?::text[], ?::timestamptz`;
   return {
     id,
-    sql: from ? `insert into specs.usage_records ${columns} select ${row} from ${from}` : `insert into specs.usage_records ${columns} values (${row})`,
+    // On its own, the row is committed without waiting for the WAL flush (synchronous_commit off for this
+    // one transaction): it guards against this process dying, not PostgreSQL; if PostgreSQL loses it in a
+    // crash, the settle statement inserts the row whole (it is an upsert). Inside a reservation it commits
+    // as the reservation does.
+    sql: from
+      ? `insert into specs.usage_records ${columns} select ${row} from ${from}`
+      : `insert into specs.usage_records ${columns} select ${row} from (select set_config('synchronous_commit', 'off', true)) as async_commit`,
     values: [id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString()],
   };
 }
