@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { it, type TestContext } from 'vitest';
+import { redisAvailable, startTestRedis } from './redis-server.ts';
 
 /** The Redis the Redis tests use: REDIS_URL when set (an empty value means unset, as the config reads it). */
 export const REDIS_URL: string | undefined = process.env.REDIS_URL || undefined;
@@ -50,22 +51,24 @@ export async function expectRedisAnswers(url: string, timeoutMs = 2_000): Promis
 }
 
 /**
- * A test that needs Redis. With REDIS_URL unset (CI's first run, on purpose, and most local runs) it is
- * skipped, and says so in its name: "… (needs REDIS_URL)". With REDIS_URL set (CI sets it, with CI=true,
- * when Redis is reachable) it is never skipped: it first checks that Redis answers and fails loudly if it
- * does not, then runs `fn` with the URL.
+ * A test that needs Redis: REDIS_URL when set (it must answer, or the test fails loudly), else a
+ * redis-server of the test's own on a free port (test/support/redis-server.ts), stopped after it. Skipped,
+ * saying so, only when neither is at hand; under CI=true that fails instead.
  */
 export function redisTest(name: string, fn: (redisUrl: string, context: TestContext) => Promise<void>, timeoutMs?: number): void {
-  const url = REDIS_URL;
-  if (url === undefined) {
-    it.skip(`${name} (needs REDIS_URL)`, () => {});
+  if (!redisAvailable(name)) {
+    it.skip(`${name} (needs REDIS_URL or redis-server)`, () => {});
     return;
   }
   it(
     name,
     async (context) => {
-      await expectRedisAnswers(url);
-      await fn(url, context);
+      const redis = await startTestRedis();
+      try {
+        await fn(redis.url, context);
+      } finally {
+        await redis.stop();
+      }
     },
     timeoutMs,
   );
