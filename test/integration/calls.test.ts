@@ -12,8 +12,7 @@ const ENV_KEY = 'sk-environment-key-bbbb2222';
 
 beforeAll(async () => {
   fakes = await startFakeLlmServers();
-  // Statements are counted here: no background fold of the usage rollups in between.
-  t = await createTestApp({ OPENAI_API_KEY: ENV_KEY, USAGE_FOLD_INTERVAL_MS: '3600000' });
+  t = await createTestApp({ OPENAI_API_KEY: ENV_KEY });
 });
 afterAll(async () => {
   await Promise.all([t.close(), fakes.close()]);

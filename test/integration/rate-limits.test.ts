@@ -29,8 +29,7 @@ let member: { id: string; token: string };
 
 beforeAll(async () => {
   fakes = await startFakeLlmServers();
-  // Statements are counted here: no background fold of the usage rollups in between.
-  t = await createTestApp({ USAGE_FOLD_INTERVAL_MS: '3600000' });
+  t = await createTestApp();
   const created = await t.graphql('mutation($input: CreateIntelligenceProviderInput!) { createIntelligenceProvider(input: $input) { id } }', {
     variables: { input: { name: 'openai', provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model: 'gpt-4o-mini' }, apiKey: 'sk-config', isActive: true } },
   });

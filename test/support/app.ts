@@ -44,7 +44,18 @@ export interface TestAppOptions {
 
 export async function createTestApp(environment: Record<string, string> = {}, appOptions: TestAppOptions = {}): Promise<TestApp> {
   const db = appOptions.database ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, JOB_HEARTBEAT_SECONDS: '10', JOB_MONITOR_SECONDS: '1', ...environment });
+  // No background fold of the usage rollups (USAGE_FOLD_INTERVAL_MS): tests count the statements a request
+  // sends, and a fold landing in between would be counted; tests of the rollups fold explicitly
+  // (UsageWriter.foldRollups), and the gateway processes of the e2e tests fold every second as in production.
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: db.url,
+    JOB_HEARTBEAT_SECONDS: '10',
+    JOB_MONITOR_SECONDS: '1',
+    USAGE_FOLD_INTERVAL_MS: '3600000',
+    ...environment,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {

@@ -100,6 +100,10 @@ describe('the call ledger through a crash', () => {
       const answer = await gateway.graphql<{ callLlm: { text: string } }>('mutation { callLlm(input: { prompt: "Say hello", maxTokens: 50 }) { text } }');
       expect(answer.errors).toBeUndefined();
       expect(await rows()).toEqual([expect.objectContaining({ status: 'SUCCEEDED', deadline_at: null })]);
+      // The gateway folds it into the rollups by itself, off the call's path (every second by default).
+      await waitFor(async () => (await db.sql('select 1 from specs.usage_records where folded')).length === 1, 10_000, 'the background fold');
+      const [daily] = await db.sql<{ calls: number }>('select sum(calls)::int as calls from specs.usage_daily');
+      expect(daily).toEqual({ calls: 1 });
       expect(await new UsageWriter(db.orm.em.fork()).sweepAbandoned(new Date(Date.now() + 10 * 60_000))).toBe(0);
     } finally {
       await gateway.stop();
