@@ -365,7 +365,7 @@ describe('reading and resetting', () => {
 
 // Redis: REDIS_URL when set (then it must answer); else a redis-server of this file's own when one is
 // installed (test/support/redis-server.ts); else this part is skipped, saying so.
-const withRedis = redisAvailable('the circuit breaker across replicas through Redis') ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} (needs REDIS_URL or redis-server)`, fn);
+const withRedis = it.skipIf(!redisAvailable('the circuit breaker across replicas through Redis'));
 
 describe('across replicas through Redis', () => {
   let redis: TestRedis | null = null;

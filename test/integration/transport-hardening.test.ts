@@ -2,7 +2,6 @@
 // counted as read on every route, CORS, the WebSocket connection_init rule, subscriptions that end when
 // their token is revoked, the paid-operations cap, input no one may send on /v1, and input errors that
 // never quote a secret.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -17,9 +16,7 @@ import { buildSchema } from '../../src/graphql/schema.ts';
 import { subscriptionRevocationPlugin } from '../../src/http/subscription-revocation.ts';
 import { authorizationOf, type InitialContext } from '../../src/http/authorization.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { freePort } from '../support/ports.ts';
-import { waitFor } from '../support/process.ts';
-import { expectRedisAnswers, REDIS_URL } from '../support/redis.ts';
+import { redisTest } from '../support/redis.ts';
 
 type ErrorJson = { message: string; extensions?: { code?: string } & Record<string, unknown> };
 type Result<Data = Record<string, unknown>> = { data?: Data | null; errors?: ErrorJson[] };
@@ -309,19 +306,8 @@ describe('a subscription whose token is revoked', () => {
     await yoga.dispose();
   });
 
-  // Redis: REDIS_URL when set (then it must answer); else a redis-server of this file's own, when installed.
-  const ownRedis = REDIS_URL === undefined && spawnSync('redis-server', ['--version']).status === 0;
-  const withRedis = REDIS_URL !== undefined || ownRedis ? it : (name: string, fn: () => Promise<void>) => it.skip(`${name} (needs REDIS_URL or redis-server)`, fn);
-
-  withRedis('ends on another replica at once, through Redis', async () => {
-    let server: ChildProcess | null = null;
-    let url = REDIS_URL ?? '';
-    if (!REDIS_URL) {
-      const redisPort = await freePort();
-      server = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      url = `redis://127.0.0.1:${redisPort}`;
-      await waitFor(() => expectRedisAnswers(url, 500).then(() => true, () => false), 10_000, 'redis-server to answer');
-    }
+  // Redis: REDIS_URL when set (then it must answer); else a redis-server of the test's own (redisTest).
+  redisTest('ends on another replica at once, through Redis', async (url) => {
     const [a, b] = [await createTestApp({ WORKERS: 'false', REDIS_URL: url }, { database: t.db }), await createTestApp({ WORKERS: 'false', REDIS_URL: url }, { database: t.db })];
     try {
       const member = await a.createUser(`replica-${randomBytes(3).toString('hex')}@example.com`);
@@ -342,7 +328,6 @@ describe('a subscription whose token is revoked', () => {
       }
     } finally {
       await Promise.all([a.close(), b.close()]);
-      server?.kill();
     }
   });
 });

@@ -15,8 +15,16 @@ export interface TestRedis {
 
 /** Whether `what` can have a Redis; when it cannot, a warning naming it, or an error under CI=true. */
 export function redisAvailable(what: string): boolean {
-  if (REDIS_URL !== undefined || spawnSync('redis-server', ['--version']).status === 0) return true;
-  const message = `No Redis: REDIS_URL is unset and redis-server is not installed, so ${what} cannot run (apt-get install redis-server, or set REDIS_URL).`;
+  return REDIS_URL !== undefined || redisServerInstalled(what, 'REDIS_URL is unset and redis-server is not installed');
+}
+
+/**
+ * Whether redis-server is installed, for `what` that must run one of its own (stop it, restart it); when
+ * it is not, a warning naming it, or an error under CI=true: never a silent skip.
+ */
+export function redisServerInstalled(what: string, why = 'redis-server is not installed'): boolean {
+  if (spawnSync('redis-server', ['--version']).status === 0) return true;
+  const message = `No Redis: ${why}, so ${what} cannot run (apt-get install redis-server${why.includes('REDIS_URL') ? ', or set REDIS_URL' : ''}).`;
   if (process.env.CI === 'true') throw new Error(message);
   console.warn(`\n!!! SKIPPED: ${message}\n`);
   return false;

@@ -56,11 +56,7 @@ export async function expectRedisAnswers(url: string, timeoutMs = 2_000): Promis
  * saying so, only when neither is at hand; under CI=true that fails instead.
  */
 export function redisTest(name: string, fn: (redisUrl: string, context: TestContext) => Promise<void>, timeoutMs?: number): void {
-  if (!redisAvailable(name)) {
-    it.skip(`${name} (needs REDIS_URL or redis-server)`, () => {});
-    return;
-  }
-  it(
+  it.skipIf(!redisAvailable(name))(
     name,
     async (context) => {
       const redis = await startTestRedis();

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPubSubHandle, type PubSubHandle } from '../../../src/events/pubsub.ts';
 import { createLogger } from '../../../src/logger.ts';
@@ -7,16 +7,12 @@ import { startFakeLlmServers, type FakeLlmServers } from '../../support/fake-llm
 import { freePort } from '../../support/ports.ts';
 import { startNode, waitFor } from '../../support/process.ts';
 import { expectRedisAnswers } from '../../support/redis.ts';
+import { redisServerInstalled } from '../../support/redis-server.ts';
 
 // Redis lost and back, for real: a redis-server of this test's own on a free port, stopped and started
 // again on the same port, under a gateway process (src/main.ts) and an in-process replica sharing its
 // database. Without redis-server this file cannot run: under CI=true it fails, elsewhere it is skipped, loudly.
-const HAS_REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0;
-if (!HAS_REDIS_SERVER) {
-  const message = 'No redis-server on PATH: the Redis outage tests cannot run (apt-get install redis-server).';
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n!!! SKIPPED: ${message}\n`);
-}
+const HAS_REDIS_SERVER = redisServerInstalled('the Redis outage tests');
 
 /** A redis-server that can be stopped and started again on the same port. */
 class OwnRedis {
