@@ -3,6 +3,8 @@ import DataLoader from 'dataloader';
 import type { Viewer } from '../modules/auth/auth.service.ts';
 import type { AnalysisRun } from '../modules/analysis/analysis-run.entity.ts';
 import type { User } from '../modules/auth/user.entity.ts';
+import type { ProviderHealthView } from '../modules/providers/circuit-breaker.ts';
+import type { IntelligenceProvider } from '../modules/providers/intelligence-provider.entity.ts';
 import type { Recommendation } from '../modules/incidents/recommendation.entity.ts';
 import type { CodeFile } from '../modules/projects/code-file.entity.ts';
 import type { SpecificationView } from '../modules/projects/specification.entity.ts';
@@ -19,6 +21,9 @@ export interface Loaders {
   runsByProject: DataLoader<string, AnalysisRun[]>;
   usageByProject: DataLoader<string, UsageSummary>;
   users: DataLoader<string, User | null>;
+  /** Provider configurations by id (a page of configurations' fallbacks) and their circuit breakers. */
+  configurations: DataLoader<string, IntelligenceProvider | null>;
+  providerHealth: DataLoader<string, ProviderHealthView>;
 }
 
 export interface Context {
@@ -46,6 +51,8 @@ function createLoaders(services: Services): Loaders {
     runsByProject: new DataLoader((ids) => services.projects.runsFor(ids)),
     usageByProject: new DataLoader((ids) => services.usage.summariesForProjects(ids)),
     users: new DataLoader((ids) => services.auth.usersByIds(ids)),
+    configurations: new DataLoader((ids) => services.providers.byIds(ids)),
+    providerHealth: new DataLoader((ids) => services.providers.healthOf(ids)),
   };
 }
 

@@ -440,6 +440,22 @@ describe('fallbackIds', () => {
     expect(withKey.data?.updateIntelligenceProvider.hasApiKey).toBe(true);
   });
 
+  it('lists configurations with their health and fallbacks in a constant number of queries', async () => {
+    const count = async () => {
+      const before = t.db.queries.length;
+      const listed = await t.graphql<{ intelligenceProviders: unknown[] }>('{ intelligenceProviders { id health { state failures } fallbacks { id health { state } } } }');
+      expect(listed.errors).toBeUndefined();
+      return { queries: t.db.queries.length - before, rows: listed.data!.intelligenceProviders.length };
+    };
+    const first = await t.configureProvider({ name: 'lb-0', provider: 'OPENAI' });
+    await t.configureProvider({ name: 'lb-1', provider: 'CLAUDE', fallbackIds: [first] });
+    const few = await count();
+    for (let i = 2; i < 8; i += 1) await t.configureProvider({ name: `lb-${i}`, provider: 'GEMINI', fallbackIds: [first] });
+    const many = await count();
+    expect([few.rows, many.rows]).toEqual([2, 8]);
+    expect(many.queries).toBe(few.queries);
+  });
+
   it('createIntelligenceProvider(isActive: true) answers isActive: true', async () => {
     const created = await t.graphql<{ createIntelligenceProvider: { isActive: boolean } }>(
       'mutation { createIntelligenceProvider(input: { name: "active-now", provider: OPENAI, isActive: true }) { isActive } }',

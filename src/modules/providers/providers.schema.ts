@@ -153,12 +153,16 @@ IntelligenceProviderRef.implement({
       type: ProviderHealthRef,
       nullable: true,
       description: 'The circuit breaker\u2019s state (admins; null for members).',
-      resolve: (row, _args, { viewer, services }) => (viewer && isAdmin(viewer) ? services.providers.health(row.id) : null),
+      resolve: (row, _args, { viewer, loaders }) => (viewer && isAdmin(viewer) ? loaders.providerHealth.load(row.id) : null),
     }),
     fallbacks: t.field({
       type: [IntelligenceProviderRef],
       description: 'Where a call goes on, in order, when this configuration fails before answering (admins; empty for members).',
-      resolve: (row, _args, { viewer, services }) => (viewer && isAdmin(viewer) ? services.providers.byIds(row.fallbackIds ?? []) : []),
+      resolve: async (row, _args, { viewer, loaders }) => {
+        if (!viewer || !isAdmin(viewer) || !row.fallbackIds?.length) return [];
+        const found = await loaders.configurations.loadMany(row.fallbackIds);
+        return found.filter((entry): entry is IntelligenceProvider => entry !== null && !(entry instanceof Error));
+      },
     }),
     isActive: t.exposeBoolean('isActive'),
     description: t.exposeString('description'),

@@ -57,10 +57,10 @@ export class ProvidersService {
     this.breaker = breaker ?? null;
   }
 
-  /** The configuration's circuit breaker as every replica sees it (read fresh). */
-  async health(id: string): Promise<ProviderHealthView> {
-    const health = this.breaker ? await this.breaker.health([id]) : null;
-    return health?.get(id) ?? HEALTHY;
+  /** The configurations' circuit breakers as every replica sees them (read fresh, one query), in the order asked. */
+  async healthOf(ids: readonly string[]): Promise<ProviderHealthView[]> {
+    const health = this.breaker ? await this.breaker.health(ids) : null;
+    return ids.map((id) => health?.get(id) ?? HEALTHY);
   }
 
   /** Closes the configuration's circuit at once (an operator fixed the provider), in every replica. */
@@ -206,12 +206,11 @@ export class ProvidersService {
     return [...fallbackIds];
   }
 
-  /** Configurations by id, in the order asked (missing ones left out): a configuration's fallbacks. */
-  async byIds(ids: readonly string[]): Promise<IntelligenceProvider[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.em.find(IntelligenceProviderSchema, { id: { $in: [...ids] } });
+  /** Configurations by id, in the order asked, null for one that is gone (one query: configurations' fallbacks). */
+  async byIds(ids: readonly string[]): Promise<(IntelligenceProvider | null)[]> {
+    const rows = ids.length ? await this.em.find(IntelligenceProviderSchema, { id: { $in: [...ids] } }) : [];
     const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   private async activateWithin(em: EntityManager, id: string): Promise<void> {
