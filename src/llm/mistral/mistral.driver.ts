@@ -1,8 +1,9 @@
-import { HTTPClient, Mistral } from '@mistralai/mistralai';
+import type { Mistral } from '@mistralai/mistralai';
 import { defaultModel } from '../catalogue.ts';
 import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromMistralError } from './mistral.errors.ts';
+import { loadMistralSdk, type MistralSdk } from './mistral.sdk.ts';
 import { toFinishReason } from './mistral.finish-reason.ts';
 import { toChatRequest } from './mistral.request.ts';
 import { contentText } from './mistral.response.ts';
@@ -20,7 +21,7 @@ interface RawCapture {
  * The SDK drops its own timeout whenever a signal is passed, so the deadline lives in the fetch.
  * `capture` receives the raw JSON body of a successful non-streamed answer (see mistral.usage.ts).
  */
-function createClient(settings: DriverSettings, signal: AbortSignal, capture?: RawCapture): Mistral {
+function createClient({ sdk: { HTTPClient, Mistral } }: MistralSdk, settings: DriverSettings, signal: AbortSignal, capture?: RawCapture): Mistral {
   const httpClient = new HTTPClient({ fetcher: fetchWithDeadline(signal, settings.timeoutMs) });
   if (capture) {
     httpClient.addHook('response', async (response) => {
@@ -52,8 +53,10 @@ export const mistralDriver: LlmDriver = {
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const capture: RawCapture = { body: null };
+    let sdk: MistralSdk | null = null;
     try {
-      const response = await createClient(settings, signal, capture).chat.complete(toChatRequest(request), { signal });
+      sdk = await loadMistralSdk();
+      const response = await createClient(sdk, settings, signal, capture).chat.complete(toChatRequest(request), { signal });
       const choice = response.choices[0];
       const toolCalls = toToolCalls(choice?.message?.toolCalls);
       return {
@@ -64,14 +67,16 @@ export const mistralDriver: LlmDriver = {
         toolCalls,
       };
     } catch (error) {
-      throw fromMistralError(error, { signal, secrets: [settings.apiKey] });
+      throw fromMistralError(error, { signal, secrets: [settings.apiKey] }, sdk?.errors ?? null);
     }
   },
 
   stream(request, settings, signal) {
-    const toError = (error: unknown) => fromMistralError(error, { signal, secrets: [settings.apiKey] });
+    let sdk: MistralSdk | null = null;
+    const toError = (error: unknown) => fromMistralError(error, { signal, secrets: [settings.apiKey] }, sdk?.errors ?? null);
     return guardStream('MISTRAL', signal, toError, async function* (upstreamSignal) {
-      const events = await createClient(settings, upstreamSignal).chat.stream(toChatRequest(request), { signal: upstreamSignal });
+      sdk = await loadMistralSdk();
+      const events = await createClient(sdk, settings, upstreamSignal).chat.stream(toChatRequest(request), { signal: upstreamSignal });
       yield* toStreamParts(events, request.model);
     });
   },

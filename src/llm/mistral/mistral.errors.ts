@@ -1,9 +1,9 @@
-import { HTTPClientError, MistralError, RequestTimeoutError, ResponseValidationError, SDKValidationError } from '@mistralai/mistralai/models/errors';
 import { z } from 'zod';
 import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { providerName } from '../provider-kinds.ts';
+import type { MistralSdk } from './mistral.sdk.ts';
 
 const mistralErrorBodySchema = z.looseObject({ message: z.unknown().optional(), detail: z.unknown().optional() });
 
@@ -19,7 +19,11 @@ function isSchemaError(error: unknown): boolean {
   return error instanceof Error && Array.isArray(Reflect.get(error, 'issues'));
 }
 
-export function fromMistralError(error: unknown, context: TransportContext): ProviderCallError {
+/**
+ * `errors`: the SDK's error classes, or null when the SDK is not loaded (then no error can be the SDK's,
+ * and the error is read as a transport failure).
+ */
+export function fromMistralError(error: unknown, context: TransportContext, errors: MistralSdk['errors'] | null): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
   const refused = outboundFailure('MISTRAL', error);
   if (refused) return refused;
@@ -32,6 +36,8 @@ export function fromMistralError(error: unknown, context: TransportContext): Pro
       message: `${providerName('MISTRAL')} sent an event that is not a completion chunk (an error during the stream).`,
     });
   }
+  if (!errors) return errorFromTransport('MISTRAL', error, context);
+  const { HTTPClientError, MistralError, RequestTimeoutError, ResponseValidationError, SDKValidationError } = errors;
   if (error instanceof ResponseValidationError || error instanceof SDKValidationError) {
     // Never pass the SDK's message on: it quotes the raw value, which may be the whole response.
     return new ProviderCallError({
