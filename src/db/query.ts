@@ -1,6 +1,6 @@
 // Small pieces of query building that several services share.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CompiledQuery } from 'kysely';
+import type { QueryResultRow } from 'pg';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,13 +51,26 @@ export function groupedBy<Row, Out = Row>(
   return ids.map((id) => groups.get(id)!);
 }
 
+/** Statement texts given a name (a prepared statement on each connection that runs them), at most this many. */
+const MAX_NAMED_STATEMENTS = 200;
+const statementNames = new Map<string, string>();
+
+/** The name a hot-path statement is prepared under, or undefined once the table of names is full (then it is sent unnamed). */
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
+  const name = `agora_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
+}
+
 /**
  * A hot-path statement sent with its values as bind parameters ($1, $2, ...), not inlined into its text as
- * `em.execute` does: PostgreSQL then reads a statement whose text is the same on every call, without
- * parsing each call's literals. `?` placeholders as everywhere else (none may appear inside a literal);
- * values in a select list need explicit casts (a bind parameter there has no type to take). Inside a
- * transaction it goes through the EntityManager, so it stays in that transaction. The ORM's onQuery hook
- * still sees it (statement counts in tests, logging).
+ * `em.execute` does, and outside a transaction as a named (prepared) statement through the ORM's own pg
+ * pool: PostgreSQL parses and plans it once per connection instead of on every call. `?` placeholders as
+ * everywhere else (none may appear inside a literal); values in a select list need explicit casts (a bind
+ * parameter there has no type to take). Inside a transaction it goes through the EntityManager, so it
+ * stays in that transaction. The ORM's onQuery hook still sees it (statement counts in tests, logging).
  */
 export async function executeBound<Row>(em: EntityManager, sql: string, values: readonly unknown[]): Promise<Row[]> {
   if (em.isInTransaction()) return em.execute<Row[]>(sql, [...values]);
@@ -65,6 +78,7 @@ export async function executeBound<Row>(em: EntityManager, sql: string, values: 
   const text = onQuery ? onQuery(sql, values) : sql;
   let index = 0;
   const numbered = text.replace(/\?/g, () => `$${(index += 1)}`);
-  const result = await em.getConnection().getClient().executeQuery(CompiledQuery.raw(numbered, [...values]));
-  return result.rows as Row[];
+  const pool = await em.getConnection().getNativeClient();
+  const result = await pool.query<Row & QueryResultRow>({ name: statementName(numbered), text: numbered, values: [...values] });
+  return result.rows;
 }
