@@ -82,8 +82,10 @@ describe('budgets in the call path', () => {
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatch(/insert into specs\.budget_reservations[\s\S]*insert into specs\.usage_records[\s\S]*'PENDING'/);
     expect(statements[1]).toMatch(/on conflict \(id\) do update[\s\S]*update specs\.budgets/);
-    // Under budgets the row is opened by the reservation, which commits durably.
-    expect(statements[0]).not.toContain('synchronous_commit');
+    // Under budgets the row is opened by the reservation, which (like the row alone) commits without waiting
+    // for the WAL flush; the settlement commits durably.
+    expect(statements[0]).toContain("set_config('synchronous_commit', 'off', true)");
+    expect(statements[1]).not.toContain('synchronous_commit');
     // A refused call opens no row at all.
     await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '0.00000001' });
     expect((await callLlm({ prompt: 'hi', maxTokens: 10 })).errors?.[0]?.extensions?.code).toBe('BUDGET_EXCEEDED');

@@ -89,6 +89,11 @@ export class BudgetLedger {
     const ids = budgets.map((budget) => budget.id).sort();
     const id = randomUUID();
     // The call's PENDING usage row, written by this same statement when the call fits: one round trip.
+    // Committed without waiting for the WAL flush (synchronous_commit off for this one transaction): other
+    // calls see it and wait on its row locks as on any commit, so the check stays atomic; only a PostgreSQL
+    // crash within a few hundred milliseconds could lose it, and then no amount is left reserved (the
+    // settlement releases nothing and charges the cost). A settlement commits durably, which flushes the WAL
+    // up to it, this reservation included.
     const opened = opening?.('verdict where fits') ?? null;
     const now = this.now();
     const at = now.toISOString();
@@ -96,7 +101,8 @@ export class BudgetLedger {
       this.em,
       `with locked as (
          select id, period, limit_amount, spent, reserved, period_start, ${PERIOD_START_SQL('period', '?::timestamptz')} as current_start
-         from specs.budgets where id = any(?::uuid[]) order by id for update
+         from specs.budgets, (select set_config('synchronous_commit', 'off', true)) as async_commit
+         where id = any(?::uuid[]) order by id for update of budgets
        ),
        fresh as (
          select *, case when period_start = current_start then spent else 0 end as spent_now from locked
