@@ -57,9 +57,15 @@ describe('the response cache', () => {
   it('answers an identical call again at cost 0, with no upstream request and a cached usage row', async () => {
     const first = await callLlm({ cache: true });
     expect(first).toMatchObject({ cached: false, cost: COST });
+    const before = t.db.queries.length;
     const again = await callLlm({ cache: true });
     expect(again).toMatchObject({ text: first.text, cached: true, cost: '0', attempts: [], inputTokens: 12 });
     expect(fakes.openai.requests).toHaveLength(1);
+    // A hit: the lookup, then its usage row, which paid nothing and so commits without waiting for the WAL flush.
+    const statements = t.db.queries.slice(before);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/from specs\.response_cache/);
+    expect(statements[1]).toMatch(/insert into specs\.usage_records[\s\S]*set_config\('synchronous_commit', 'off', true\)/);
     expect(await usageRows()).toEqual([
       { user_id: member.id, cost: COST, cached: false, saved_cost: null, attempts: 1 },
       { user_id: member.id, cost: '0.00000000', cached: true, saved_cost: COST, attempts: 0 },

@@ -247,8 +247,11 @@ export class UsageWriter {
     if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
     // The row alone: the rollups take it later, off the hot path (foldRollups), and summaries add the rows
     // not folded yet, so they stay exact.
+    // A call served from the cache paid nothing: its row is committed without waiting for the WAL flush
+    // (synchronous_commit off for this one transaction), like a PENDING row; only a PostgreSQL crash in the
+    // next few hundred milliseconds could lose it, and with it no spend.
     if (!settlement) {
-      await executeBound(this.em, row, values);
+      await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
       return [];
     }
     const rows = await executeBound<SettledBudget>(this.em, `with r as (${row} returning id)${settle} select * from settled`, values);
