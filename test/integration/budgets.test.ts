@@ -128,6 +128,30 @@ describe('budgets in the call path', () => {
     }
   });
 
+  it('takes 10 callers x 12 calls under a USER and a PROJECT budget over two replicas without a deadlock, charging both exactly', async () => {
+    const project = (await t.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "two budgets" }) { id } }', { token: member.token })).data!.createProject.id;
+    const user = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '1000' })).data!.setBudget;
+    const perProject = (await setBudget({ scope: 'PROJECT', projectId: project, period: 'MONTH', limit: '1000' })).data!.setBudget;
+    const second = await createTestApp({}, { database: t.db });
+    try {
+      // Every reservation and every settlement locks the same two rows: in one order, or one call's
+      // settlement and another's reservation deadlock. Callers in a loop keep both kinds overlapping.
+      const failures: string[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, caller) => {
+          for (let call = 0; call < 12; call += 1) {
+            const result = await callLlm({ prompt: 'hi', maxTokens: 10, projectId: project }, member.token, caller % 2 ? second : t);
+            if (result.errors) failures.push(String(result.errors[0]?.message));
+          }
+        }),
+      );
+      expect(failures).toEqual([]);
+      for (const id of [user.id, perProject.id]) expect(await budgetRow(id)).toEqual({ spent: times(ACTUAL, 120), reserved: '0.00000000' });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('charges the whole reservation when the provider reports no usage, and refuses unpriced models unless the budget allows them', async () => {
     const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'TOTAL', limit: '1' })).data!.setBudget;
     fakes.openai.script({ usage: null });

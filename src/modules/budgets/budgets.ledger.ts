@@ -9,7 +9,7 @@ import { AppError } from '../../errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { BudgetTarget, RoutingCache } from '../providers/routing-cache.ts';
-import { type Opening, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
+import { LOCK_BUDGETS_IN_ORDER, type Opening, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
 import { countBudgetRefusal } from './budgets.metrics.ts';
 
 /** How long a reservation holds when its call never settles (its process died): then the sweeper frees it. */
@@ -165,9 +165,10 @@ export class BudgetLedger {
   /** Gives a reservation back unspent: the call went on elsewhere (a fallback reserves its own). */
   async release(reservation: Reservation): Promise<void> {
     await this.em.execute(
-      `with released as (delete from specs.budget_reservations where id = ? returning budget_ids, amount)
+      `with released as (delete from specs.budget_reservations where id = ? returning budget_ids, amount),
+       ${LOCK_BUDGETS_IN_ORDER('(select budget_ids from released)')}
        update specs.budgets b set reserved = greatest(b.reserved - r.amount, 0), updated_at = now()
-       from released r where b.id = any(r.budget_ids)`,
+       from released r, ordered o where b.id = o.id`,
       [reservation.id],
     );
   }
@@ -197,9 +198,10 @@ export class BudgetLedger {
        per_budget as (
          select budget_id, sum(amount) as amount from expired, unnest(budget_ids) as budget_id group by budget_id
        ),
+       ${LOCK_BUDGETS_IN_ORDER('array(select budget_id from per_budget)')},
        released as (
          update specs.budgets b set reserved = greatest(b.reserved - p.amount, 0), updated_at = now()
-         from per_budget p where b.id = p.budget_id returning b.id
+         from per_budget p, ordered o where b.id = p.budget_id and o.id = p.budget_id returning b.id
        )
        select count(*)::text as swept from expired`,
       [now.toISOString()],

@@ -65,6 +65,14 @@ export interface SettledBudget {
 export const PERIOD_START_SQL = (period: string, at: string) =>
   `coalesce(date_trunc(case ${period} when 'DAY' then 'day' when 'MONTH' then 'month' end, ${at}, 'UTC'), timestamptz 'epoch')`;
 
+/**
+ * A CTE `ordered` that locks the budgets `ids` (an SQL uuid[] expression) in id order, for a statement that
+ * then updates them (`from ordered o where b.id = o.id`). Every statement that writes several budgets locks
+ * them so (the reservation too): an update alone takes its rows in scan order, which changes as rows are
+ * rewritten, and two calls under the same two budgets would deadlock.
+ */
+export const LOCK_BUDGETS_IN_ORDER = (ids: string) => `ordered as (select id from specs.budgets where id = any(${ids}) order by id for update)`;
+
 /** Adds a new call's sums to a rollup bucket (`d`, the row in place; `excluded`, the call). */
 const ADD_BUCKET = `calls = d.calls + excluded.calls,
   input_tokens = d.input_tokens + excluded.input_tokens,
@@ -234,17 +242,18 @@ export class UsageWriter {
     const settle = settlement
       ? `,
        released as (delete from specs.budget_reservations where id = ? returning amount),
+       ${LOCK_BUDGETS_IN_ORDER('?::uuid[]')},
        settled as (
          update specs.budgets b set
            spent = (case when b.period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')} then b.spent else 0 end) + ?::numeric,
            period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')},
            reserved = greatest(b.reserved - coalesce((select amount from released), 0), 0),
            updated_at = now()
-         where b.id = any(?::uuid[])
+         from ordered o where b.id = o.id
          returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
        )`
       : '';
-    if (settlement) values.push(settlement.reservationId, at, settlement.charge, at, `{${settlement.budgetIds.join(',')}}`);
+    if (settlement) values.push(settlement.reservationId, `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
     // The row alone: the rollups take it later, off the hot path (foldRollups), and summaries add the rows
     // not folded yet, so they stay exact.
     // A call served from the cache paid nothing: its row is committed without waiting for the WAL flush
