@@ -62,6 +62,8 @@ export function gatewayEnvironment(databaseUrl: string, masterKey: string, logLe
     PORT: '0',
     // The fake providers listen on loopback, which production refuses unless listed.
     OUTBOUND_ALLOWLIST: '127.0.0.1',
+    // Experiments: BENCH_GATEWAY_ENV='{"NAME":"value"}' adds to (or overrides) the gateway's environment.
+    ...(process.env.BENCH_GATEWAY_ENV ? (JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string>) : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // bench, so process.cpuUsage() in each child is that process's own CPU and nothing else's. Parent and
 // child talk over Node's IPC channel: a tiny request/reply protocol plus a "ready" message.
 import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { within } from './stats.ts';
@@ -42,9 +43,11 @@ export async function startChild(
     execArgv: options.execArgv ?? [],
     env: { PATH: process.env.PATH ?? '', ...options.env },
     // stdout (the gateway's JSON logs) goes nowhere, as it would to a log shipper; stderr is kept for errors.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // BENCH_CHILD_LOG=/tmp/run keeps each child's stdout in /tmp/run.<name>.log, to look into a figure.
+    stdio: ['ignore', process.env.BENCH_CHILD_LOG ? 'pipe' : 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
+  if (process.env.BENCH_CHILD_LOG) child.stdout?.pipe(createWriteStream(`${process.env.BENCH_CHILD_LOG}.${name}.log`));
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8000);
   });
