@@ -166,7 +166,7 @@ export class BudgetLedger {
   async release(reservation: Reservation): Promise<void> {
     await this.em.execute(
       `with released as (delete from specs.budget_reservations where id = ? returning budget_ids, amount),
-       ${LOCK_BUDGETS_IN_ORDER('(select budget_ids from released)')}
+       ${LOCK_BUDGETS_IN_ORDER('array(select unnest(budget_ids) from released)')}
        update specs.budgets b set reserved = greatest(b.reserved - r.amount, 0), updated_at = now()
        from released r, ordered o where b.id = o.id`,
       [reservation.id],
