@@ -29,6 +29,7 @@ import { createRateLimiter, type RateLimitRuntime, RateLimitsService } from './m
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
 import { UsageWriter } from './modules/usage/usage.writer.ts';
+import { lazyRecord } from './lazy.ts';
 import type { SecretBox } from './security/secret-box.ts';
 
 /** Long-lived dependencies shared by every request and job. */
@@ -74,58 +75,60 @@ export function createServices(
   em: EntityManager,
   deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain'>,
 ): Services {
-  const breaker = new CircuitBreaker(em, {
-    ...deps.config.breaker,
-    cache: deps.routingCache,
-    logger: deps.logger,
-    onTransition: deps.onCircuitTransition,
-  });
-  const providers = new ProvidersService(em, deps.secretBox, deps.routingCache, breaker);
-  const usage = new UsageService(em);
-  const keys = new KeysService(em, deps.secretBox, deps.routingCache);
-  const projects = new ProjectsService(em);
-  const calls = new CallsService({
-    routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
-    usage: new UsageWriter(em),
-    limits: deps.config.callLimits,
-    deadlineMs: deps.config.callDeadlineMs,
-    drain: deps.callDrain,
-    environmentKeys: deps.config.providerKeys,
-    userKey: (userId, kind) => {
-      const keyKind = keyKindOf(kind);
-      return keyKind ? keys.secretFor(userId, keyKind) : Promise.resolve(null);
-    },
-    projectLlm: (actor, projectId) => projects.llmOf(actor, projectId),
-    budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
-    rateLimits: createRateLimiter(em, deps.config.rateLimits, deps.rateLimits),
-    idempotency: new IdempotencyService(em),
-    observer: deps.callObserver,
-    breaker,
-    responseCache: { store: new ResponseCache<CallResult>(em, deps.config.responseCache), ttlSeconds: deps.config.responseCache.ttlSeconds },
-  });
-  return {
-    auth: new AuthService(em, {
-      cache: deps.tokenCache,
-      onRevoke: (tokenHash) => deps.pubsub.publish('auth:revoked', { tokenHash }),
-    }),
-    providers,
-    usage,
-    calls,
-    keys,
-    incidents: new IncidentsService(em),
-    analysis: new AnalysisService(em, deps.pubsub, deps.queue),
-    projects,
-    templates: new TemplatesService(em),
-    exports: new ExportService(em, projects, usage),
-    github: new GitHubService(keys, deps.config.githubGraphqlUrl),
-    budgets: new BudgetsService(em, async (actor, projectId) => void (await projects.get(actor, projectId)), { cache: deps.routingCache, pubsub: deps.pubsub }),
+  // Built on first use: a request that calls a provider builds what a call needs, not the exports.
+  let breaker: CircuitBreaker | null = null;
+  const breakerOf = () =>
+    (breaker ??= new CircuitBreaker(em, {
+      ...deps.config.breaker,
+      cache: deps.routingCache,
+      logger: deps.logger,
+      onTransition: deps.onCircuitTransition,
+    }));
+  return lazyRecord<Services>({
+    auth: () =>
+      new AuthService(em, {
+        cache: deps.tokenCache,
+        onRevoke: (tokenHash) => deps.pubsub.publish('auth:revoked', { tokenHash }),
+      }),
+    providers: () => new ProvidersService(em, deps.secretBox, deps.routingCache, breakerOf()),
+    usage: () => new UsageService(em),
+    calls: (services) =>
+      new CallsService({
+        routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
+        usage: new UsageWriter(em),
+        limits: deps.config.callLimits,
+        deadlineMs: deps.config.callDeadlineMs,
+        drain: deps.callDrain,
+        environmentKeys: deps.config.providerKeys,
+        userKey: (userId, kind) => {
+          const keyKind = keyKindOf(kind);
+          return keyKind ? services.keys.secretFor(userId, keyKind) : Promise.resolve(null);
+        },
+        projectLlm: (actor, projectId) => services.projects.llmOf(actor, projectId),
+        budgets: new BudgetLedger(em, { cache: deps.routingCache, pubsub: deps.pubsub }),
+        rateLimits: createRateLimiter(em, deps.config.rateLimits, deps.rateLimits),
+        idempotency: new IdempotencyService(em),
+        observer: deps.callObserver,
+        breaker: breakerOf(),
+        responseCache: { store: new ResponseCache<CallResult>(em, deps.config.responseCache), ttlSeconds: deps.config.responseCache.ttlSeconds },
+      }),
+    keys: () => new KeysService(em, deps.secretBox, deps.routingCache),
+    incidents: () => new IncidentsService(em),
+    analysis: () => new AnalysisService(em, deps.pubsub, deps.queue),
+    projects: () => new ProjectsService(em),
+    templates: () => new TemplatesService(em),
+    exports: (services) => new ExportService(em, services.projects, services.usage),
+    github: (services) => new GitHubService(services.keys, deps.config.githubGraphqlUrl),
+    budgets: (services) =>
+      new BudgetsService(em, async (actor, projectId) => void (await services.projects.get(actor, projectId)), { cache: deps.routingCache, pubsub: deps.pubsub }),
     // A changed override drops the user's cached viewers (which carry it) and cached overrides, here at
     // once and in every replica through the revocation channel (runtime.ts).
-    rateLimits: new RateLimitsService(em, deps.config.rateLimits, (userId) => {
-      const key = userRevocationKey(userId);
-      deps.tokenCache?.evict(key);
-      deps.rateLimits?.overrides.forget(userId);
-      deps.pubsub.publish('auth:revoked', { tokenHash: key });
-    }),
-  };
+    rateLimits: () =>
+      new RateLimitsService(em, deps.config.rateLimits, (userId) => {
+        const key = userRevocationKey(userId);
+        deps.tokenCache?.evict(key);
+        deps.rateLimits?.overrides.forget(userId);
+        deps.pubsub.publish('auth:revoked', { tokenHash: key });
+      }),
+  });
 }

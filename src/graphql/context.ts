@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import { lazyRecord } from '../lazy.ts';
 import type { Viewer } from '../modules/auth/auth.service.ts';
 import type { AnalysisRun } from '../modules/analysis/analysis-run.entity.ts';
 import type { User } from '../modules/auth/user.entity.ts';
@@ -44,16 +45,17 @@ export interface SignedInContext extends Context {
 }
 
 function createLoaders(services: Services): Loaders {
-  return {
-    recommendationsByIncident: new DataLoader((ids) => services.incidents.recommendationsFor(ids)),
-    specificationsByProject: new DataLoader((ids) => services.projects.specificationsFor(ids)),
-    codeFilesByProject: new DataLoader((ids) => services.projects.codeFilesFor(ids)),
-    runsByProject: new DataLoader((ids) => services.projects.runsFor(ids)),
-    usageByProject: new DataLoader((ids) => services.usage.summariesForProjects(ids)),
-    users: new DataLoader((ids) => services.auth.usersByIds(ids)),
-    configurations: new DataLoader((ids) => services.providers.byIds(ids)),
-    providerHealth: new DataLoader((ids) => services.providers.healthOf(ids)),
-  };
+  // Each built when a resolver first asks for it.
+  return lazyRecord<Loaders>({
+    recommendationsByIncident: () => new DataLoader((ids) => services.incidents.recommendationsFor(ids)),
+    specificationsByProject: () => new DataLoader((ids) => services.projects.specificationsFor(ids)),
+    codeFilesByProject: () => new DataLoader((ids) => services.projects.codeFilesFor(ids)),
+    runsByProject: () => new DataLoader((ids) => services.projects.runsFor(ids)),
+    usageByProject: () => new DataLoader((ids) => services.usage.summariesForProjects(ids)),
+    users: () => new DataLoader((ids) => services.auth.usersByIds(ids)),
+    configurations: () => new DataLoader((ids) => services.providers.byIds(ids)),
+    providerHealth: () => new DataLoader((ids) => services.providers.healthOf(ids)),
+  });
 }
 
 /** Builds the context from an Authorization value: the same for HTTP, SSE and WebSocket. */
