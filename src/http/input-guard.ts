@@ -50,8 +50,22 @@ export function inputProblem(value: unknown, root: readonly (string | number)[] 
   return null;
 }
 
+/**
+ * Verdicts per parsed document: yoga's parser cache hands the same DocumentNode to every request with the
+ * same text, so a document's literals are walked once, not on every request.
+ */
+const documentVerdicts = new WeakMap<DocumentNode, string | null>();
+
 /** The same rule for the string literals of a document (`"\u0000"` is a valid GraphQL escape). */
 export function documentProblem(document: DocumentNode): string | null {
+  const known = documentVerdicts.get(document);
+  if (known !== undefined) return known;
+  const problem = literalProblem(document);
+  documentVerdicts.set(document, problem);
+  return problem;
+}
+
+function literalProblem(document: DocumentNode): string | null {
   let problem: string | null = null;
   visit(document, {
     StringValue(node) {
