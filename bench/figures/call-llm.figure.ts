@@ -12,6 +12,8 @@
 // process of the embedded instance: see BenchDatabase.postgresCpuMs). Memory: the gateway's VmRSS, read
 // from /proc after each of its load runs.
 import OpenAI from 'openai';
+import { initOrm } from '../../src/db/database.ts';
+import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import type { Bench } from '../support/bench.ts';
 import { FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, type Peers, SDK_BODY, startPeers } from '../support/baselines.ts';
 import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
@@ -183,6 +185,7 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
         pass: !failed && cpuRatio <= 1.2,
         details: { cpuMsPerCall: Object.fromEntries(NAMES.filter((name) => name !== 'direct').map((name) => [name, cpu(name)])) },
       });
+      const floor = await statementsAlone(bench, rps('gateway'), settings.seconds * 2);
       bench.report.add({
         id: 'call.postgres-cpu.c10',
         name: 'callLlm PostgreSQL CPU per call, 10 connections',
@@ -190,10 +193,12 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
         unit: 'ms',
         value:
           `${fmt(postgres, 3)} ms (${fmt(rows / Math.max(1, gatewayRequests), 2)} usage rows per call; ` +
-          `PostgreSQL with the gateway idle: ${fmt(postgresIdlePerSecond, 1)} ms/s; ${db.postgresCpuScope}; Portkey and the proxies use none)`,
+          `PostgreSQL with the gateway idle: ${fmt(postgresIdlePerSecond, 1)} ms/s; ${db.postgresCpuScope}; Portkey and the proxies use none; ` +
+          `the call's two statements alone, from a bare client over 10 connections at the gateway's rate: ${fmt(floor.postgresCpuMsPerCall, 3)} ms per call, ` +
+          `${fmt(floor.callsPerSecond, 0)} pairs/s)`,
         goal: '<= 0.3 ms',
         pass: postgres <= 0.3,
-        details: { perRun: runs.gateway.map((run) => run.postgresCpuMsPerRequest), postgresIdleCpuMsPerSecond: postgresIdlePerSecond, scope: db.postgresCpuScope },
+        details: { perRun: runs.gateway.map((run) => run.postgresCpuMsPerRequest), postgresIdleCpuMsPerSecond: postgresIdlePerSecond, scope: db.postgresCpuScope, statementsAlone: floor },
       });
     }
 
@@ -212,5 +217,46 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
     });
   } finally {
     await peers.stop();
+  }
+}
+
+/**
+ * The floor of the call's PostgreSQL cost: its two ledger statements (the PENDING row, then its settlement,
+ * through the same UsageWriter, prepared the same way) sent from this process over 10 connections, paced
+ * at the rate the gateway reached, with nothing else going on. What PostgreSQL spends per pair here is what
+ * any gateway that keeps a row per call before and after the provider's answer pays at that rate.
+ */
+async function statementsAlone(bench: Bench, rate: number, seconds: number): Promise<{ postgresCpuMsPerCall: number; callsPerSecond: number }> {
+  const orm = await initOrm(bench.db.url, 10);
+  try {
+    const workers = 10;
+    const interval = (1000 * workers) / Math.max(1, rate);
+    const pending = { userId: bench.admin.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 3_600_000) };
+    const pair = async () => {
+      const writer = new UsageWriter(orm.em.fork());
+      const id = await writer.open(pending);
+      await writer.settle(id, { ...pending, inputTokens: 12, outputTokens: 7, cost: '0.00000600', latencyMs: 3, status: 'SUCCEEDED', errorClass: null, attempts: 1 });
+    };
+    for (let i = 0; i < 50; i += 1) await pair();
+    let calls = 0;
+    const before = await bench.db.postgresCpuMs();
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: workers }, async (_, worker) => {
+        let next = started + (worker * interval) / workers;
+        while (next < end) {
+          const wait = next - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          next += interval;
+          await pair();
+          calls += 1;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    return { postgresCpuMsPerCall: ((await bench.db.postgresCpuMs()) - before) / calls, callsPerSecond: calls / elapsed };
+  } finally {
+    await orm.close();
   }
 }
