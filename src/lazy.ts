@@ -18,3 +18,32 @@ export function lazyRecord<T extends object>(factories: { [K in keyof T]: (self:
   }
   return self;
 }
+
+export interface LazyImport<T> {
+  /** The module, imported on the first call (one import shared by every caller; a failed import is tried again next time). */
+  load(): Promise<T>;
+  /** The module once loaded, else null (nothing it defines can exist yet: no instanceof can be true). */
+  loaded(): T | null;
+}
+
+/**
+ * A module imported on first use: an SDK whose import costs start-up time and resident memory in every
+ * process, whether or not a configuration ever uses it.
+ */
+export function lazyImport<T>(importer: () => Promise<T>): LazyImport<T> {
+  let loading: Promise<T> | null = null;
+  let loaded: T | null = null;
+  return {
+    load() {
+      loading ??= importer().then(
+        (module) => (loaded = module),
+        (error: unknown) => {
+          loading = null;
+          throw error;
+        },
+      );
+      return loading;
+    },
+    loaded: () => loaded,
+  };
+}

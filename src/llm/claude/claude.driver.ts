@@ -1,9 +1,10 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { outboundFetch } from '../../net/guarded-fetch.ts';
 import { defaultModel } from '../catalogue.ts';
 import { ClientPool, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromClaudeError } from './claude.errors.ts';
+import { claudeSdk } from './claude.sdk.ts';
 import { toFinishReason } from './claude.finish-reason.ts';
 import { toMessageParams } from './claude.request.ts';
 import { answerFinishReason, toAnswer } from './claude.response.ts';
@@ -16,13 +17,14 @@ const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
 const clients = new ClientPool<Anthropic>();
 
-function createClient(settings: DriverSettings): Anthropic {
+async function createClient(settings: DriverSettings): Promise<Anthropic> {
+  const { default: AnthropicClient } = await claudeSdk.load();
   const apiKey = requireApiKey('CLAUDE', settings);
   const baseURL = settings.baseUrl ?? DEFAULT_BASE_URL;
   // authToken: null keeps the SDK from looking for other credentials in the environment; connections go
   // through the outbound policy's guarded fetch.
   return clients.get([apiKey, baseURL, settings.timeoutMs], () =>
-    new Anthropic({ apiKey, authToken: null, webhookKey: null, baseURL, maxRetries: 0, timeout: settings.timeoutMs, fetch: outboundFetch }),
+    new AnthropicClient({ apiKey, authToken: null, webhookKey: null, baseURL, maxRetries: 0, timeout: settings.timeoutMs, fetch: outboundFetch }),
   );
 }
 
@@ -44,7 +46,7 @@ export const claudeDriver: LlmDriver = {
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
       const jsonAnswer = answersWithJsonTool(request);
-      const message = await createClient(settings).messages.create(toMessageParams(request), { signal });
+      const message = await (await createClient(settings)).messages.create(toMessageParams(request), { signal });
       return {
         ...toAnswer(message.content, jsonAnswer),
         model: request.model,
@@ -61,7 +63,7 @@ export const claudeDriver: LlmDriver = {
     // Built before the stream starts, so a request Claude cannot take is refused at the call.
     const params = toMessageParams(request);
     return guardStream('CLAUDE', signal, toError, async function* (upstreamSignal) {
-      const events = await createClient(settings).messages.create({ ...params, stream: true }, { signal: upstreamSignal });
+      const events = await (await createClient(settings)).messages.create({ ...params, stream: true }, { signal: upstreamSignal });
       yield* toStreamParts(events, request.model, answersWithJsonTool(request));
     });
   },

@@ -1,12 +1,16 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { providerName } from '../provider-kinds.ts';
+import { claudeSdk } from './claude.sdk.ts';
 
 export function fromClaudeError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
   const refused = outboundFailure('CLAUDE', error);
   if (refused) return refused;
+  // Before the SDK is loaded, no error can be one of its own.
+  const sdk = claudeSdk.loaded();
+  if (!sdk) return errorFromTransport('CLAUDE', error, context);
+  const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = sdk;
   if (error instanceof APIUserAbortError) return errorFromTransport('CLAUDE', error, context);
   if (error instanceof APIConnectionTimeoutError) return errorFromTransport('CLAUDE', error, { ...context, timedOut: true });
   if (error instanceof APIConnectionError) return errorFromTransport('CLAUDE', error.cause ?? error, context);

@@ -1,8 +1,9 @@
-import { GoogleGenAI } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
 import { defaultModel } from '../catalogue.ts';
 import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromGeminiError } from './gemini.errors.ts';
+import { geminiSdk } from './gemini.sdk.ts';
 import { toFinishReason } from './gemini.finish-reason.ts';
 import { toGenerateContentParameters } from './gemini.request.ts';
 import { promptBlocked, responseFinishReason, responseText, responseToolCalls } from './gemini.response.ts';
@@ -17,8 +18,9 @@ const API_VERSION = 'v1beta';
  * The SDK's own timeout keeps running while a stream is read, cutting long answers short; the
  * deadline in our fetch bounds only the wait for the response, as the other SDKs' timeouts do.
  */
-function createClient(settings: DriverSettings, signal: AbortSignal): GoogleGenAI {
-  return new GoogleGenAI({
+async function createClient(settings: DriverSettings, signal: AbortSignal): Promise<GoogleGenAI> {
+  const { GoogleGenAI: Client } = await geminiSdk.load();
+  return new Client({
     vertexai: false,
     apiKey: requireApiKey('GEMINI', settings),
     apiVersion: API_VERSION,
@@ -49,7 +51,7 @@ export const geminiDriver: LlmDriver = {
   async generate(request, settings, signal): Promise<GenerateResult> {
     try {
       const params = toGenerateContentParameters(request);
-      const response = await createClient(settings, signal).models.generateContent({
+      const response = await (await createClient(settings, signal)).models.generateContent({
         ...params,
         config: { ...params.config, abortSignal: signal },
       });
@@ -71,7 +73,7 @@ export const geminiDriver: LlmDriver = {
     // Built before the stream starts, so a request Gemini cannot take is refused at the call.
     const params = toGenerateContentParameters(request);
     return guardStream('GEMINI', signal, toError, async function* (upstreamSignal) {
-      const chunks = await createClient(settings, upstreamSignal).models.generateContentStream({
+      const chunks = await (await createClient(settings, upstreamSignal)).models.generateContentStream({
         ...params,
         config: { ...params.config, abortSignal: upstreamSignal },
       });

@@ -1,10 +1,10 @@
-import { ApiError } from '@google/genai';
 import { z } from 'zod';
 import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { providerName } from '../provider-kinds.ts';
 import { parseDurationSeconds } from '../retry-after.ts';
+import { geminiSdk } from './gemini.sdk.ts';
 
 // The SDK's ApiError keeps no headers: its message is the JSON error body, sometimes prefixed.
 const googleErrorSchema = z.object({
@@ -18,7 +18,9 @@ export function fromGeminiError(error: unknown, context: TransportContext): Prov
   if (error instanceof ProviderCallError) return error;
   const refused = outboundFailure('GEMINI', error);
   if (refused) return refused;
-  if (!(error instanceof ApiError)) return errorFromTransport('GEMINI', error, context);
+  // Before the SDK is loaded, no error can be one of its own.
+  const ApiError = geminiSdk.loaded()?.ApiError;
+  if (!ApiError || !(error instanceof ApiError)) return errorFromTransport('GEMINI', error, context);
   const start = error.message.indexOf('{');
   const body = start === -1 ? error.message : error.message.slice(start);
   const parsed = parseJsonText(googleErrorSchema, body)?.error;

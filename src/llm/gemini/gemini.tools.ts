@@ -1,6 +1,6 @@
 // Function declarations, the function calling mode and function calls in Gemini's terms.
 import { randomUUID } from 'node:crypto';
-import { type FunctionCall, FunctionCallingConfigMode, type Part, type Tool, type ToolConfig } from '@google/genai';
+import type { FunctionCall, FunctionCallingConfigMode, Part, Tool, ToolConfig } from '@google/genai';
 import { z } from 'zod';
 import { ProviderCallError } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
@@ -32,13 +32,13 @@ export function toGeminiTools(tools: readonly ToolDefinition[]): Tool[] {
 export function toToolConfig(choice: ToolChoice): ToolConfig {
   switch (choice.type) {
     case 'auto':
-      return { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } };
+      return { functionCallingConfig: { mode: 'AUTO' as FunctionCallingConfigMode } };
     case 'none':
-      return { functionCallingConfig: { mode: FunctionCallingConfigMode.NONE } };
+      return { functionCallingConfig: { mode: 'NONE' as FunctionCallingConfigMode } };
     case 'required':
-      return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } };
+      return { functionCallingConfig: { mode: 'ANY' as FunctionCallingConfigMode } };
     case 'tool':
-      return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: [choice.name] } };
+      return { functionCallingConfig: { mode: 'ANY' as FunctionCallingConfigMode, allowedFunctionNames: [choice.name] } };
   }
 }
 

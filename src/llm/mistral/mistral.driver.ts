@@ -3,7 +3,7 @@ import { defaultModel } from '../catalogue.ts';
 import { fetchWithDeadline, guardStream, requireApiKey } from '../driver-support.ts';
 import type { DriverCapabilities, DriverSettings, GenerateResult, LlmDriver } from '../types.ts';
 import { fromMistralError } from './mistral.errors.ts';
-import { loadMistralSdk, type MistralSdk } from './mistral.sdk.ts';
+import { type MistralSdk, mistralSdk } from './mistral.sdk.ts';
 import { toFinishReason } from './mistral.finish-reason.ts';
 import { toChatRequest } from './mistral.request.ts';
 import { contentText } from './mistral.response.ts';
@@ -53,10 +53,8 @@ export const mistralDriver: LlmDriver = {
 
   async generate(request, settings, signal): Promise<GenerateResult> {
     const capture: RawCapture = { body: null };
-    let sdk: MistralSdk | null = null;
     try {
-      sdk = await loadMistralSdk();
-      const response = await createClient(sdk, settings, signal, capture).chat.complete(toChatRequest(request), { signal });
+      const response = await createClient(await mistralSdk.load(), settings, signal, capture).chat.complete(toChatRequest(request), { signal });
       const choice = response.choices[0];
       const toolCalls = toToolCalls(choice?.message?.toolCalls);
       return {
@@ -67,16 +65,14 @@ export const mistralDriver: LlmDriver = {
         toolCalls,
       };
     } catch (error) {
-      throw fromMistralError(error, { signal, secrets: [settings.apiKey] }, sdk?.errors ?? null);
+      throw fromMistralError(error, { signal, secrets: [settings.apiKey] });
     }
   },
 
   stream(request, settings, signal) {
-    let sdk: MistralSdk | null = null;
-    const toError = (error: unknown) => fromMistralError(error, { signal, secrets: [settings.apiKey] }, sdk?.errors ?? null);
+    const toError = (error: unknown) => fromMistralError(error, { signal, secrets: [settings.apiKey] });
     return guardStream('MISTRAL', signal, toError, async function* (upstreamSignal) {
-      sdk = await loadMistralSdk();
-      const events = await createClient(sdk, settings, upstreamSignal).chat.stream(toChatRequest(request), { signal: upstreamSignal });
+      const events = await createClient(await mistralSdk.load(), settings, upstreamSignal).chat.stream(toChatRequest(request), { signal: upstreamSignal });
       yield* toStreamParts(events, request.model);
     });
   },

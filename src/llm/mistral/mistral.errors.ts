@@ -3,7 +3,7 @@ import { outboundFailure } from '../driver-support.ts';
 import { errorFromHttpStatus, errorFromTransport, ProviderCallError, type TransportContext } from '../errors.ts';
 import { parseJsonText } from '../json-text.ts';
 import { providerName } from '../provider-kinds.ts';
-import type { MistralSdk } from './mistral.sdk.ts';
+import { mistralSdk } from './mistral.sdk.ts';
 
 const mistralErrorBodySchema = z.looseObject({ message: z.unknown().optional(), detail: z.unknown().optional() });
 
@@ -19,11 +19,7 @@ function isSchemaError(error: unknown): boolean {
   return error instanceof Error && Array.isArray(Reflect.get(error, 'issues'));
 }
 
-/**
- * `errors`: the SDK's error classes, or null when the SDK is not loaded (then no error can be the SDK's,
- * and the error is read as a transport failure).
- */
-export function fromMistralError(error: unknown, context: TransportContext, errors: MistralSdk['errors'] | null): ProviderCallError {
+export function fromMistralError(error: unknown, context: TransportContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
   const refused = outboundFailure('MISTRAL', error);
   if (refused) return refused;
@@ -36,6 +32,8 @@ export function fromMistralError(error: unknown, context: TransportContext, erro
       message: `${providerName('MISTRAL')} sent an event that is not a completion chunk (an error during the stream).`,
     });
   }
+  // Before the SDK is loaded, no error can be one of its own.
+  const errors = mistralSdk.loaded()?.errors;
   if (!errors) return errorFromTransport('MISTRAL', error, context);
   const { HTTPClientError, MistralError, RequestTimeoutError, ResponseValidationError, SDKValidationError } = errors;
   if (error instanceof ResponseValidationError || error instanceof SDKValidationError) {
