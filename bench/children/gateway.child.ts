@@ -1,6 +1,7 @@
 // The gateway under measurement, in a process of its own: the same wiring as src/main.ts (config from the
 // environment, the runtime with its job workers, one HTTP + WebSocket port), on a database the bench has
 // already migrated, listening on 127.0.0.1 only.
+import v8 from 'node:v8';
 import { loadConfig } from '../../src/config/config.ts';
 import { initOrm } from '../../src/db/database.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -35,6 +36,12 @@ serveParent(
   { port },
   {
     statements: () => statements,
+    // The process's memory; with { collect: true }, after a full garbage collection (the bench starts this
+    // child with --expose-gc): what is live, apart from what V8 has not collected yet.
+    memory: (payload: unknown) => {
+      if ((payload as { collect?: boolean } | undefined)?.collect) (globalThis as { gc?: () => void }).gc?.();
+      return { ...process.memoryUsage(), heapSpaces: v8.getHeapSpaceStatistics().map((space) => ({ name: space.space_name, size: space.space_size, used: space.space_used_size })) };
+    },
     stop: async () => {
       await runtime.stop();
       await orm.close();

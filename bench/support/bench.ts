@@ -81,6 +81,8 @@ export async function openBench(settings: Settings, report: Report): Promise<Ben
     const masterKey = Buffer.alloc(32, 3).toString('base64');
     const gateway = await startChild('gateway', join(ROOT, 'bench/children/gateway.child.ts'), {
       env: gatewayEnvironment(db.url, masterKey, settings.logLevel),
+      // Only for the memory figure's reading after a full collection (the gateway never calls gc itself).
+      execArgv: ['--expose-gc'],
     });
     cleanups.push(() => gateway.stop());
     const port = Number(gateway.info.port);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GenerateRequest, ProviderKind } from '../../llm/types.ts';
+import { executeBound } from '../../db/query.ts';
 
 /**
  * Whose answers may be shared: one user's, or (with a project) everyone who can read the project.
@@ -86,14 +87,17 @@ export class ResponseCache<T = unknown> {
   /** The stored value, or null when absent, expired (even unswept) or written under another scope. */
   async get(key: string, scope: CacheScope): Promise<T | null> {
     const now = this.now().toISOString();
+    // On the path of every call that asks for the cache: a prepared statement (executeBound).
     const [row] =
       scope.projectId === null
-        ? await this.em.execute<{ result: T }[]>(
-            'select result from specs.response_cache where key = ? and expires_at > ? and project_id is null and user_id = ?',
+        ? await executeBound<{ result: T }>(
+            this.em,
+            'select result from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id is null and user_id = ?::uuid',
             [key, now, scope.userId],
           )
-        : await this.em.execute<{ result: T }[]>(
-            'select result from specs.response_cache where key = ? and expires_at > ? and project_id = ?',
+        : await executeBound<{ result: T }>(
+            this.em,
+            'select result from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id = ?::uuid',
             [key, now, scope.projectId],
           );
     return row ? row.result : null;
