@@ -12,7 +12,7 @@ import { revokedUserOf, TokenCache } from './modules/auth/token-cache.ts';
 import { BudgetLedger } from './modules/budgets/budgets.ledger.ts';
 import { IdempotencyService } from './modules/idempotency/idempotency.service.ts';
 import { ResponseCache } from './modules/cache/response-cache.ts';
-import { UsageWriter } from './modules/usage/usage.writer.ts';
+import { createLedgerBatch, UsageWriter } from './modules/usage/usage.writer.ts';
 import { setOutboundPolicy } from './net/outbound-policy.ts';
 import { circuitStateChanged } from './observability/circuit-metrics.ts';
 import { CallDrain } from './modules/calls/call-drain.ts';
@@ -65,6 +65,8 @@ export async function startRuntime(options: {
   };
   const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits, callObserver: observeRuntime({ orm: options.orm, queue }),
     callDrain: drain,
+    // Calls' ledger rows that arrive together go to PostgreSQL together (group commit).
+    ledgerBatch: createLedgerBatch(options.orm.em),
     // Breaker state changes become the agora_circuit_state gauge (labelled with the configuration's kind).
     onCircuitTransition: (change) => circuitStateChanged(change, routingCache.kindOf(change.configurationId)),
   };

@@ -28,7 +28,7 @@ import { CircuitBreaker, type CircuitTransition } from './modules/providers/circ
 import { createRateLimiter, type RateLimitRuntime, RateLimitsService } from './modules/ratelimits/ratelimits.service.ts';
 import { TemplatesService } from './modules/templates/templates.service.ts';
 import { UsageService } from './modules/usage/usage.service.ts';
-import { UsageWriter } from './modules/usage/usage.writer.ts';
+import { type LedgerBatch, UsageWriter } from './modules/usage/usage.writer.ts';
 import { lazyRecord } from './lazy.ts';
 import type { SecretBox } from './security/secret-box.ts';
 
@@ -53,6 +53,8 @@ export interface AppDeps {
   callDrain?: CallDrain;
   /** Told of every circuit-breaker state change (metrics); absent: only the log line. */
   onCircuitTransition?: (change: CircuitTransition) => void;
+  /** The process's group commit of the call ledger (usage.writer.ts, createLedgerBatch); absent: a statement per row. */
+  ledgerBatch?: LedgerBatch;
 }
 
 export interface Services {
@@ -73,7 +75,7 @@ export interface Services {
 
 export function createServices(
   em: EntityManager,
-  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain'>,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain' | 'ledgerBatch'>,
 ): Services {
   // Built on first use: a request that calls a provider builds what a call needs, not the exports.
   let breaker: CircuitBreaker | null = null;
@@ -95,7 +97,7 @@ export function createServices(
     calls: (services) =>
       new CallsService({
         routing: new ProviderRouting(em, deps.secretBox, deps.routingCache),
-        usage: new UsageWriter(em),
+        usage: new UsageWriter(em, deps.ledgerBatch),
         limits: deps.config.callLimits,
         deadlineMs: deps.config.callDeadlineMs,
         drain: deps.callDrain,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/llm/catalogue.ts';
 import type { ProviderKind } from '../../src/llm/types.ts';
 import { type UsageEntry, type UsageScope, UsageService } from '../../src/modules/usage/usage.service.ts';
-import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
+import { createLedgerBatch, UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
@@ -131,6 +131,48 @@ describe('usage summaries', () => {
     expect(await writer.sweepAbandoned()).toBeGreaterThanOrEqual(1);
     await writer.settle(swept, entry(user.id, { cost: '0.00000200' }));
     expect(await t.db.sql('select status, cost from specs.usage_records where id = $1', [swept])).toEqual([{ status: 'ABORTED', cost: null }]);
+  });
+
+  it('writes the same rows through the group commit as one by one, several calls per statement, each settled once', async () => {
+    const user = await t.createUser('usage-batch@example.com');
+    const project = (await t.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "batched" }) { id } }', { token: user.token })).data!.createProject.id;
+    const calls = Array.from({ length: 6 }, (_, index) => ({
+      pending: { userId: user.id, projectId: index % 2 ? project : null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: index % 3 === 0, tags: index % 2 ? ['team-a', 'nightly'] : [], deadlineAt: new Date(Date.now() + 60_000) },
+      outcome: entry(user.id, {
+        projectId: index % 2 ? project : null,
+        inputTokens: 10 + index,
+        outputTokens: index === 5 ? null : 5,
+        cost: index === 5 ? null : `0.0000010${index}`,
+        status: index === 4 ? 'FAILED' : 'SUCCEEDED',
+        errorClass: index === 4 ? 'PROVIDER_ERROR' : null,
+        streamed: index % 3 === 0,
+        tags: index % 2 ? ['nightly', 'team-a'] : [],
+      }),
+    }));
+    const columns = 'user_id, project_id, provider, model, input_tokens, output_tokens, cost::text, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at';
+    const rowsOf = (ids: string[]) => Promise.all(ids.map(async (id) => (await t.db.sql(`select ${columns} from specs.usage_records where id = $1`, [id]))[0]));
+    // One by one (no batch), then the same calls all at once through the group commit.
+    const alone = new UsageWriter(t.db.orm.em.fork());
+    const aloneIds: string[] = [];
+    for (const call of calls) {
+      const id = await alone.open(call.pending);
+      await alone.settle(id, call.outcome);
+      aloneIds.push(id);
+    }
+    const flushes: { kind: string; rows: number }[] = [];
+    const batch = createLedgerBatch(t.db.orm.em.fork(), (kind, rows) => flushes.push({ kind, rows }));
+    const batched = () => new UsageWriter(t.db.orm.em.fork(), batch);
+    const before = t.db.queries.length;
+    const batchedIds = await Promise.all(calls.map((call) => batched().open(call.pending)));
+    expect(await t.db.sql(`select count(*)::int as pending from specs.usage_records where status = 'PENDING' and id = any($1)`, [batchedIds])).toEqual([{ pending: 6 }]);
+    await Promise.all(calls.map((call, index) => batched().settle(batchedIds[index]!, call.outcome)));
+    // The six opens went in one statement, the six settlements in one more.
+    expect(flushes).toEqual([{ kind: 'pending', rows: 6 }, { kind: 'settled', rows: 6 }]);
+    expect(t.db.queries.slice(before).filter((sql) => sql.includes('jsonb_to_recordset'))).toHaveLength(2);
+    expect(await rowsOf(batchedIds)).toEqual(await rowsOf(aloneIds));
+    // A settlement that comes again (a retry) changes nothing: the row is no longer PENDING.
+    await Promise.all([batched().settle(batchedIds[0]!, { ...calls[0]!.outcome, cost: '0.00009999' }), batched().settle(batchedIds[1]!, calls[1]!.outcome)]);
+    expect((await rowsOf([batchedIds[0]!]))[0]).toMatchObject({ cost: '0.00000100' });
   });
 
   it('keeps the daily rollup equal to the raw rows after random inserts, once folded', async () => {

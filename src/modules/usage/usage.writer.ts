@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeBound } from '../../db/query.ts';
 import type { ProviderKind } from '../../llm/types.ts';
+import { RowBatcher } from './row-batcher.ts';
 
 export interface UsageEntry {
   userId: string;
@@ -89,9 +90,12 @@ const SUMS = 'count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost), 
 /** Writes usage: the raw row (its rollups follow off the hot path, foldRollups) and its budget settlement, together. */
 export class UsageWriter {
   private readonly em: EntityManager;
+  private readonly batch: LedgerBatch | null;
 
-  constructor(em: EntityManager) {
+  /** `batch`: the process's group commit for PENDING rows and plain settlements (createLedgerBatch); absent: a statement per row. */
+  constructor(em: EntityManager, batch?: LedgerBatch | null) {
     this.em = em;
+    this.batch = batch ?? null;
   }
 
   /**
@@ -109,7 +113,8 @@ export class UsageWriter {
    */
   async open(entry: PendingEntry): Promise<string> {
     const opening = pendingInsert(entry, null);
-    await executeBound(this.em, opening.sql, opening.values);
+    if (this.batch && !this.em.isInTransaction()) await this.batch.pending.add(opening);
+    else await executeBound(this.em, opening.sql, opening.values);
     return opening.id;
   }
 
@@ -260,7 +265,8 @@ export class UsageWriter {
     // (synchronous_commit off for this one transaction), like a PENDING row; only a PostgreSQL crash in the
     // next few hundred milliseconds could lose it, and with it no spend.
     if (!settlement) {
-      await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
+      if (pendingId && this.batch && !this.em.isInTransaction()) await this.batch.settled.add({ sql: row, values });
+      else await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
       return [];
     }
     const rows = await executeBound<SettledBudget>(this.em, `with r as (${row} returning id)${settle} select * from settled`, values);
@@ -300,4 +306,72 @@ export function pendingInsert(entry: PendingEntry, from: string | null): Opening
 /** Tags as a PostgreSQL text[] literal (tags are validated: no quotes or commas). */
 function tagArray(tags: readonly string[]): string {
   return `{${tags.map((tag) => `"${tag}"`).join(',')}}`;
+}
+
+/** One row of a shared statement: the statement it would go in alone, and its values in that statement's order. */
+export interface LedgerRow {
+  sql: string;
+  values: unknown[];
+}
+
+/** The process's group commit of the call ledger (see row-batcher.ts): PENDING rows, and settlements without budgets. */
+export interface LedgerBatch {
+  pending: RowBatcher<LedgerRow>;
+  settled: RowBatcher<LedgerRow>;
+}
+
+const PENDING_COLUMNS = ['id uuid', 'created_at timestamptz', 'user_id uuid', 'project_id uuid', 'provider text', 'model text', 'streamed boolean', 'tags text[]', 'deadline_at timestamptz'];
+const SETTLED_COLUMNS = [
+  'id uuid', 'created_at timestamptz', 'user_id uuid', 'project_id uuid', 'provider text', 'model text', 'input_tokens int', 'output_tokens int', 'cost numeric',
+  'latency_ms int', 'status text', 'error_class text', 'streamed boolean', 'attempts int', 'tags text[]', 'cached boolean', 'saved_cost numeric',
+];
+
+/** The rows as one jsonb array of objects keyed by column name, for jsonb_to_recordset. */
+function recordset(columns: readonly string[], rows: readonly LedgerRow[]): string {
+  const parsed = columns.map((column) => {
+    const [name, type] = column.split(' ') as [string, string];
+    return { name, array: type.endsWith('[]') };
+  });
+  return JSON.stringify(rows.map(({ values }) => Object.fromEntries(parsed.map(({ name, array }, index) => [name, array ? tagList(values[index] as string) : values[index]]))));
+}
+
+/** The tags' text[] literal (tagArray) back as a list (tags are validated: no quotes or commas). */
+function tagList(literal: string): string[] {
+  const inner = literal.slice(1, -1);
+  return inner === '' ? [] : inner.split(',').map((tag) => tag.slice(1, -1));
+}
+
+/**
+ * Group commit for the ledger's two statements without budgets: PENDING rows (committed without waiting for
+ * the WAL flush, as alone) and their settlements (an upsert, durable), several calls' rows per statement
+ * under load. `em`: any EntityManager outside a transaction (the ORM's own; only its pool is used).
+ */
+export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' | 'settled', rows: number) => void): LedgerBatch {
+  const one = (row: LedgerRow) => executeBound(em, row.sql, row.values).then(() => undefined);
+  const pendingSql = `insert into specs.usage_records (id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)
+    select r.id, r.created_at, r.user_id, r.project_id, r.provider, r.model, 0, 'PENDING', r.streamed, 0, r.tags, r.deadline_at
+    from jsonb_to_recordset(?::jsonb) as r(${PENDING_COLUMNS.join(', ')}),
+         (select set_config('synchronous_commit', 'off', true)) as async_commit`;
+  const settledSql = `insert into specs.usage_records
+      (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
+    select r.id, r.created_at, r.user_id, r.project_id, r.provider, r.model, r.input_tokens, r.output_tokens, r.cost, r.latency_ms, r.status, r.error_class,
+           r.streamed, r.attempts, r.tags, r.cached, r.saved_cost
+    from jsonb_to_recordset(?::jsonb) as r(${SETTLED_COLUMNS.join(', ')})
+    on conflict (id) do update set
+      (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
+      = (excluded.provider, excluded.model, excluded.input_tokens, excluded.output_tokens, excluded.cost, excluded.latency_ms, excluded.status,
+         excluded.error_class, excluded.streamed, excluded.attempts, excluded.tags, excluded.cached, excluded.saved_cost, null)
+    where usage_records.status = 'PENDING'`;
+  return {
+    pending: new RowBatcher({
+      one,
+      many: async (rows) => void (await executeBound(em, pendingSql, [recordset(PENDING_COLUMNS, rows)])),
+      onFlush: (rows) => onFlush?.('pending', rows),
+    }),
+    settled: new RowBatcher({
+      one,
+      many: async (rows) => void (await executeBound(em, settledSql, [recordset(SETTLED_COLUMNS, rows)])),
+      onFlush: (rows) => onFlush?.('settled', rows),
+    }),
+  };
 }
