@@ -36,5 +36,6 @@ EXPOSE 4000
 # Ready: the database answers (GET /readyz). Node's own fetch, as the slim image has no curl.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/readyz').then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1))"]
-# Node itself, not npm, so SIGTERM reaches the gateway and it drains and stops cleanly.
-CMD ["node", "src/main.ts"]
+# Node itself, not npm, so SIGTERM reaches the gateway and it drains and stops cleanly; the heap flags are
+# npm start's (README, "Memory"): to give the heap more or less room, override the command.
+CMD ["node", "--max-old-space-size=1024", "--max-semi-space-size=16", "src/main.ts"]

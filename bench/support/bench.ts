@@ -1,5 +1,6 @@
 // What every figure works with: the database, the fake provider, the gateway child, a few users, the
 // report, and the run's settings (quick or full, profiling on or off).
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,12 @@ export interface Bench {
   close(): Promise<void>;
 }
 
+/** The Node flags of package.json's start script (`node <flags> src/main.ts`): the gateway runs as deployed. */
+export function startNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return manifest.scripts.start.split(' ').filter((word) => word.startsWith('--'));
+}
+
 export function gatewayEnvironment(databaseUrl: string, masterKey: string, logLevel: string): Record<string, string> {
   return {
     // Production settings: what a deployment runs (no GraphiQL or introspection, masked limits),
@@ -81,8 +88,9 @@ export async function openBench(settings: Settings, report: Report): Promise<Ben
     const masterKey = Buffer.alloc(32, 3).toString('base64');
     const gateway = await startChild('gateway', join(ROOT, 'bench/children/gateway.child.ts'), {
       env: gatewayEnvironment(db.url, masterKey, settings.logLevel),
-      // Only for the memory figure's reading after a full collection (the gateway never calls gc itself).
-      execArgv: ['--expose-gc'],
+      // Node's flags as `npm start` passes them (the heap's sizes), and --expose-gc only for the memory
+      // figure's reading after a full collection (the gateway never calls gc itself).
+      execArgv: [...startNodeFlags(), '--expose-gc'],
     });
     cleanups.push(() => gateway.stop());
     const port = Number(gateway.info.port);
