@@ -1,4 +1,4 @@
-// Figure 4: read throughput of two everyday queries, as a ratio to a bare graphql-yoga server (its own
+// Figure 4: read throughput of everyday queries, as a ratio to a bare graphql-yoga server (its own
 // process, same yoga version) answering `{ __typename }`, under the same autocannon load (10 connections),
 // in interleaved rounds. The reader is a member who owns exactly 50 projects made from a template.
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ import { failureRate, load, type LoadResult, type LoadTarget } from '../support/
 import { fmt, median, rotation } from '../support/stats.ts';
 
 const CONNECTIONS = 10;
+// The issue's two goals: `{ providers { id } }` (>= 0.8 x) and a page of 50 projects (>= 0.3 x); the
+// providers with their whole model catalogue (195 models) is reported beside them.
+const PROVIDER_IDS = '{ providers { id } }';
 const PROVIDERS = '{ providers { id models { id } } }';
 const PROJECTS = '{ projects(first: 50) { edges { node { id name specifications { key value } } } } }';
 
@@ -24,15 +27,16 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
   const bare = await startChild('bare yoga', join(ROOT, 'bench/children/bare-yoga.child.ts'), { env: {} });
   try {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const targets: Record<'bare' | 'providers' | 'projects', LoadTarget> = {
+    const targets: Record<'bare' | 'providerIds' | 'providers' | 'projects', LoadTarget> = {
       bare: { url: `http://127.0.0.1:${Number(bare.info.port)}/graphql`, body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'application/json' }, server: bare },
+      providerIds: { url: bench.httpUrl, body: JSON.stringify({ query: PROVIDER_IDS }), headers, server: bench.gateway },
       providers: { url: bench.httpUrl, body: JSON.stringify({ query: PROVIDERS }), headers, server: bench.gateway },
       projects: { url: bench.httpUrl, body: JSON.stringify({ query: PROJECTS }), headers, server: bench.gateway },
     };
     type Name = keyof typeof targets;
     const names = Object.keys(targets) as Name[];
     for (const name of names) await load(targets[name], CONNECTIONS, 1);
-    const runs: Record<Name, LoadResult[]> = { bare: [], providers: [], projects: [] };
+    const runs: Record<Name, LoadResult[]> = { bare: [], providerIds: [], providers: [], projects: [] };
     for (let round = 0; round < settings.rounds; round += 1) {
       for (const name of rotation(names, round)) {
         const measure = () => load(targets[name], CONNECTIONS, settings.seconds);
@@ -41,9 +45,10 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
     }
     const rps = (name: Name) => median(runs[name].map((run) => run.requestsPerSecond));
     const cpu = (name: Name) => median(runs[name].map((run) => run.cpuMsPerRequest));
-    for (const [name, label, size] of [
-      ['providers', '{ providers { id models { id } } }', `${providers.providers.length} providers`],
-      ['projects', 'a page of 50 projects with their specifications', `${specifications} specifications`],
+    for (const [name, label, size, goal] of [
+      ['providerIds', PROVIDER_IDS, `${providers.providers.length} providers`, 0.8],
+      ['providers', PROVIDERS, `${providers.providers.length} providers`, null],
+      ['projects', 'a page of 50 projects with their specifications', `${specifications} specifications`, 0.3],
     ] as const) {
       const ratios = runs[name].map((run, index) => run.requestsPerSecond / runs.bare[index]!.requestsPerSecond);
       const ratio = median(ratios);
@@ -56,8 +61,8 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
         value:
           `${fmt(ratio, 3)} x (${fmt(rps(name), 0)} vs ${fmt(rps('bare'), 0)} req/s; CPU per request ${fmt(cpu(name), 3)} ms vs ${fmt(cpu('bare'), 3)} ms; ${size})` +
           (failures > 0 ? `; ${fmt(100 * failures, 1)}% failed` : ''),
-        goal: '>= 0.8',
-        pass: ratio >= 0.8,
+        goal: goal === null ? 'ratio reported' : `>= ${goal}`,
+        pass: goal === null ? null : ratio >= goal,
         details: { connections: CONNECTIONS, seconds: settings.seconds, rounds: settings.rounds, ratios, runs: runs[name], bare: runs.bare },
       });
     }
