@@ -75,6 +75,15 @@ describe('the response cache', () => {
     expect(summary.data?.usage).toMatchObject({ totalCost: COST, calls: 2 });
   });
 
+  it('records a hit under its own call\u2019s tags, not those of the call that stored the answer', async () => {
+    await callLlm({ cache: true, tags: ['stored-by'] });
+    expect(await callLlm({ cache: true, tags: ['nightly', 'team-a'] })).toMatchObject({ cached: true });
+    expect(await t.db.sql('select cached, tags from specs.usage_records order by created_at')).toEqual([
+      { cached: false, tags: ['stored-by'] },
+      { cached: true, tags: ['nightly', 'team-a'] },
+    ]);
+  });
+
   it('misses on any differing parameter', async () => {
     await callLlm({ cache: true });
     const variations: Record<string, unknown>[] = [
