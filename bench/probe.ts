@@ -3,7 +3,7 @@
 // request), then PROBE_ROUNDS loads of 3 s at 50 connections (memory after each) and one of 3 s at 10
 // (throughput, CPU, statements per request). Compare a change with `git stash` in between runs: this
 // machine's figures move by up to a third from one run to the next.
-//   node bench/probe.ts                            callLlm
+//   npm run bench:probe                            callLlm
 //   PROBE_QUERY='{ providers { id } }' ...          any GraphQL document
 //   PROBE_V1=1 ...                                  POST /v1/chat/completions
 //   PROBE_PROFILE=1 ...                             a CPU profile of the 10-connection load (bench/results/profiles/probe-10.txt)
