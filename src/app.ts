@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
@@ -230,6 +231,10 @@ export function buildApp(deps: AppDeps): App {
       inputErrorsPlugin({ hideSuggestions: config.isProduction }),
       // A subscription ends when its token is revoked.
       subscriptionRevocationPlugin({ pubsub: deps.pubsub, logger, authorizationOf }),
+      // Queries run as compiled functions (graphql-jit, each document compiled once and cached): a page of
+      // 50 projects with their specifications executes a thousand fields. Mutations and subscriptions keep
+      // graphql-js's executor.
+      useGraphQlJit({}, { enableIf: (args) => args.document.definitions.every((definition) => definition.kind !== 'OperationDefinition' || definition.operation === 'query') }),
     ],
   });
 
