@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
@@ -8,6 +7,7 @@ import type { Logger } from './logger.ts';
 import { AppError, httpStatusOf, isDatabaseUnavailable, unavailableOr } from './errors.ts';
 import { readinessResponse } from './health.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './modules/export/export.service.ts';
+import { compiledQueriesPlugin } from './graphql/compiled-queries.ts';
 import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { graphqlSsePlugin } from './graphql/graphql-sse.ts';
@@ -231,10 +231,9 @@ export function buildApp(deps: AppDeps): App {
       inputErrorsPlugin({ hideSuggestions: config.isProduction }),
       // A subscription ends when its token is revoked.
       subscriptionRevocationPlugin({ pubsub: deps.pubsub, logger, authorizationOf }),
-      // Queries run as compiled functions (graphql-jit, each document compiled once and cached): a page of
-      // 50 projects with their specifications executes a thousand fields. Mutations and subscriptions keep
-      // graphql-js's executor.
-      useGraphQlJit({}, { enableIf: (args) => args.document.definitions.every((definition) => definition.kind !== 'OperationDefinition' || definition.operation === 'query') }),
+      // Queries sent again run as compiled functions (graphql-jit): a page of 50 projects with their
+      // specifications executes a thousand fields.
+      compiledQueriesPlugin(),
     ],
   });
 
