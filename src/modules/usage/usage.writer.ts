@@ -84,6 +84,41 @@ const ADD_BUCKET = `calls = d.calls + excluded.calls,
 /** One fold at a time (see foldRollups). */
 const FOLD_LOCK = 727_005;
 
+/**
+ * The ledger's two row statements, as columns with their types in the order of their values: the statement
+ * of one row (usage.writer's own, or inside a budget reservation's) and the shared statement of the group
+ * commit are both built from these, so a row's values mean the same in either.
+ */
+type LedgerColumn = readonly [name: string, type: string];
+const PENDING_COLUMNS: readonly LedgerColumn[] = [
+  ['id', 'uuid'], ['created_at', 'timestamptz'], ['user_id', 'uuid'], ['project_id', 'uuid'], ['provider', 'text'], ['model', 'text'],
+  ['streamed', 'boolean'], ['tags', 'text[]'], ['deadline_at', 'timestamptz'],
+];
+/** What every PENDING row holds besides its values. */
+const PENDING_CONSTANTS = { columns: 'latency_ms, status, attempts', values: "0, 'PENDING', 0" };
+const SETTLED_COLUMNS: readonly LedgerColumn[] = [
+  ['id', 'uuid'], ['created_at', 'timestamptz'], ['user_id', 'uuid'], ['project_id', 'uuid'], ['provider', 'text'], ['model', 'text'],
+  ['input_tokens', 'int'], ['output_tokens', 'int'], ['cost', 'numeric'], ['latency_ms', 'int'], ['status', 'text'], ['error_class', 'text'],
+  ['streamed', 'boolean'], ['attempts', 'int'], ['tags', 'text[]'], ['cached', 'boolean'], ['saved_cost', 'numeric'],
+];
+/**
+ * A settlement over the call's PENDING row (keeping when it began, which the rollups file it under). A row
+ * already settled (by the sweeper) is left alone; a PENDING row PostgreSQL lost (it was committed
+ * asynchronously) is inserted whole.
+ */
+const SETTLE_PENDING_ROW = `on conflict (id) do update set
+  (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
+  = (excluded.provider, excluded.model, excluded.input_tokens, excluded.output_tokens, excluded.cost, excluded.latency_ms, excluded.status,
+     excluded.error_class, excluded.streamed, excluded.attempts, excluded.tags, excluded.cached, excluded.saved_cost, null)
+  where usage_records.status = 'PENDING'`;
+
+const columnNames = (columns: readonly LedgerColumn[]) => columns.map(([name]) => name).join(', ');
+/** One bound value per column, cast (in an insert's select list a bind parameter has no column type to take; see executeBound). */
+const boundValues = (columns: readonly LedgerColumn[]) => columns.map(([, type]) => `?::${type}`).join(', ');
+/** jsonb_to_recordset's columns: an array comes as its text literal (tagArray), cast where it is selected. */
+const recordColumns = (columns: readonly LedgerColumn[]) => columns.map(([name, type]) => `${name} ${type.endsWith('[]') ? 'text' : type}`).join(', ');
+const recordValues = (columns: readonly LedgerColumn[]) => columns.map(([name, type]) => `r.${name}::${type}`).join(', ');
+
 /** A rollup bucket's sums over the rows of a fold that fall in it. */
 const SUMS = 'count(*), sum(r.input_tokens), sum(r.output_tokens), sum(r.cost), sum(r.unknown_cost_calls)';
 
@@ -227,20 +262,9 @@ export class UsageWriter {
       entry.cached?.savedCost ?? null,
     ];
     const values: unknown[] = [pendingId ?? randomUUID(), at, entry.userId, entry.projectId, ...measures];
-    // The call's row: inserted whole, or its PENDING row settled (keeping when it began, which the rollups
-    // file it under). A row already settled (by the sweeper) is left alone; a PENDING row PostgreSQL lost
-    // (it was committed asynchronously) is inserted whole.
-    const insert = `insert into specs.usage_records
-           (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?)`;
-    const row = pendingId
-      ? `${insert}
-         on conflict (id) do update set
-           (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
-           = (excluded.provider, excluded.model, excluded.input_tokens, excluded.output_tokens, excluded.cost, excluded.latency_ms, excluded.status,
-              excluded.error_class, excluded.streamed, excluded.attempts, excluded.tags, excluded.cached, excluded.saved_cost, null)
-         where usage_records.status = 'PENDING'`
-      : insert;
+    // The call's row: inserted whole, or its PENDING row settled.
+    const insert = `insert into specs.usage_records (${columnNames(SETTLED_COLUMNS)}) values (${boundValues(SETTLED_COLUMNS)})`;
+    const row = pendingId ? `${insert} ${SETTLE_PENDING_ROW}` : insert;
     // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
     // and the budgets' spend commit together or not at all. A reservation the sweeper already released
     // (its process was presumed dead) releases nothing again, but the charge still counts.
@@ -259,11 +283,10 @@ export class UsageWriter {
        )`
       : '';
     if (settlement) values.push(settlement.reservationId, `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
-    // The row alone: the rollups take it later, off the hot path (foldRollups), and summaries add the rows
-    // not folded yet, so they stay exact.
-    // A call served from the cache paid nothing: its row is committed without waiting for the WAL flush
-    // (synchronous_commit off for this one transaction), like a PENDING row; only a PostgreSQL crash in the
-    // next few hundred milliseconds could lose it, and with it no spend.
+    // The row alone (the rollups take it later, off the hot path: foldRollups; summaries add the rows not
+    // folded yet, so they stay exact): a settlement through the group commit when there is one; a call
+    // served from the cache paid nothing, so its row commits without waiting for the WAL flush, like a
+    // PENDING row (only a PostgreSQL crash in the next few hundred milliseconds could lose it, and no spend).
     if (!settlement) {
       if (pendingId && this.batch && !this.em.isInTransaction()) await this.batch.settled.add({ sql: row, values });
       else await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
@@ -287,9 +310,8 @@ export interface Opening {
  */
 export function pendingInsert(entry: PendingEntry, from: string | null): Opening {
   const id = randomUUID();
-  const columns = '(id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)';
-  // Cast: in an insert's select list a bind parameter has no column type to take (see executeBound).
-  const row = `?::uuid, ?::timestamptz, ?::uuid, ?::uuid, ?::text, ?::text, 0, 'PENDING', ?::boolean, 0, ?::text[], ?::timestamptz`;
+  const columns = `(${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns})`;
+  const row = `${boundValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}`;
   return {
     id,
     // On its own, the row is committed without waiting for the WAL flush (synchronous_commit off for this
@@ -320,25 +342,9 @@ export interface LedgerBatch {
   settled: RowBatcher<LedgerRow>;
 }
 
-const PENDING_COLUMNS = ['id uuid', 'created_at timestamptz', 'user_id uuid', 'project_id uuid', 'provider text', 'model text', 'streamed boolean', 'tags text[]', 'deadline_at timestamptz'];
-const SETTLED_COLUMNS = [
-  'id uuid', 'created_at timestamptz', 'user_id uuid', 'project_id uuid', 'provider text', 'model text', 'input_tokens int', 'output_tokens int', 'cost numeric',
-  'latency_ms int', 'status text', 'error_class text', 'streamed boolean', 'attempts int', 'tags text[]', 'cached boolean', 'saved_cost numeric',
-];
-
 /** The rows as one jsonb array of objects keyed by column name, for jsonb_to_recordset. */
-function recordset(columns: readonly string[], rows: readonly LedgerRow[]): string {
-  const parsed = columns.map((column) => {
-    const [name, type] = column.split(' ') as [string, string];
-    return { name, array: type.endsWith('[]') };
-  });
-  return JSON.stringify(rows.map(({ values }) => Object.fromEntries(parsed.map(({ name, array }, index) => [name, array ? tagList(values[index] as string) : values[index]]))));
-}
-
-/** The tags' text[] literal (tagArray) back as a list (tags are validated: no quotes or commas). */
-function tagList(literal: string): string[] {
-  const inner = literal.slice(1, -1);
-  return inner === '' ? [] : inner.split(',').map((tag) => tag.slice(1, -1));
+function recordset(columns: readonly LedgerColumn[], rows: readonly LedgerRow[]): string {
+  return JSON.stringify(rows.map(({ values }) => Object.fromEntries(columns.map(([name], index) => [name, values[index]]))));
 }
 
 /**
@@ -348,20 +354,13 @@ function tagList(literal: string): string[] {
  */
 export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' | 'settled', rows: number) => void): LedgerBatch {
   const one = (row: LedgerRow) => executeBound(em, row.sql, row.values).then(() => undefined);
-  const pendingSql = `insert into specs.usage_records (id, created_at, user_id, project_id, provider, model, latency_ms, status, streamed, attempts, tags, deadline_at)
-    select r.id, r.created_at, r.user_id, r.project_id, r.provider, r.model, 0, 'PENDING', r.streamed, 0, r.tags, r.deadline_at
-    from jsonb_to_recordset(?::jsonb) as r(${PENDING_COLUMNS.join(', ')}),
+  const pendingSql = `insert into specs.usage_records (${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns})
+    select ${recordValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}
+    from jsonb_to_recordset(?::jsonb) as r(${recordColumns(PENDING_COLUMNS)}),
          (select set_config('synchronous_commit', 'off', true)) as async_commit`;
-  const settledSql = `insert into specs.usage_records
-      (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost)
-    select r.id, r.created_at, r.user_id, r.project_id, r.provider, r.model, r.input_tokens, r.output_tokens, r.cost, r.latency_ms, r.status, r.error_class,
-           r.streamed, r.attempts, r.tags, r.cached, r.saved_cost
-    from jsonb_to_recordset(?::jsonb) as r(${SETTLED_COLUMNS.join(', ')})
-    on conflict (id) do update set
-      (provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, tags, cached, saved_cost, deadline_at)
-      = (excluded.provider, excluded.model, excluded.input_tokens, excluded.output_tokens, excluded.cost, excluded.latency_ms, excluded.status,
-         excluded.error_class, excluded.streamed, excluded.attempts, excluded.tags, excluded.cached, excluded.saved_cost, null)
-    where usage_records.status = 'PENDING'`;
+  const settledSql = `insert into specs.usage_records (${columnNames(SETTLED_COLUMNS)})
+    select ${recordValues(SETTLED_COLUMNS)} from jsonb_to_recordset(?::jsonb) as r(${recordColumns(SETTLED_COLUMNS)})
+    ${SETTLE_PENDING_ROW}`;
   return {
     pending: new RowBatcher({
       one,
