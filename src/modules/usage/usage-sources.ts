@@ -11,7 +11,7 @@ export interface PieceQuery {
 }
 
 /** A rollup row is a bucket of calls with its sums; a raw row is one call, its unknown tokens and cost as 0. */
-const MEASURES: Record<RangeSource, string> = {
+export const MEASURES: Record<RangeSource, string> = {
   days: 'd.calls, d.input_tokens, d.output_tokens, d.cost, d.unknown_cost_calls',
   hours: 'h.calls, h.input_tokens, h.output_tokens, h.cost, h.unknown_cost_calls',
   raw: `1 as calls, coalesce(r.input_tokens, 0) as input_tokens, coalesce(r.output_tokens, 0) as output_tokens,
@@ -22,6 +22,8 @@ const MEASURES: Record<RangeSource, string> = {
 const SETTLED = "r.status <> 'PENDING'";
 /** A raw row the rollups do not hold yet (see UsageWriter.foldRollups). */
 const UNFOLDED = 'not r.folded';
+/** A raw row to read beside the rollups: settled, and not folded into them yet. */
+export const SETTLED_UNFOLDED = `${SETTLED} and ${UNFOLDED}`;
 
 /** The sources read between two instants, by the time column their rows are filed under. */
 const BOUNDED = {

@@ -3,7 +3,7 @@ import { afterKeyset, groupedBy, idList } from '../../db/query.ts';
 import { dimensionColumns, emptySummary, type SummaryRow, summaryAggregate, toSummary, type UsageBucket, type UsageSummary } from './usage-dimensions.ts';
 import { planRange } from './usage-range.ts';
 import type { UsageScope } from './usage-scope.ts';
-import { pieceQuery, tagPieceQuery } from './usage-sources.ts';
+import { MEASURES, pieceQuery, SETTLED_UNFOLDED, tagPieceQuery } from './usage-sources.ts';
 import { type UsageRecord, UsageRecordSchema } from './usage-record.entity.ts';
 
 /** Reads usage: summaries from the rollups (raw rows only where a range cuts through an hour), and raw rows. */
@@ -57,12 +57,9 @@ export class UsageReader {
     const ids = idList(projectIds);
     const rows = await this.em.execute<(SummaryRow & { project_id: string })[]>(
       `select ${select} from (
-         select d.project_id, ${dimensionColumns('days', 'd')}, d.calls, d.input_tokens, d.output_tokens, d.cost, d.unknown_cost_calls
-         from specs.usage_daily d where d.project_id in (?)
+         select d.project_id, ${dimensionColumns('days', 'd')}, ${MEASURES.days} from specs.usage_daily d where d.project_id in (?)
          union all
-         select r.project_id, ${dimensionColumns('raw', 'r')}, 1, coalesce(r.input_tokens, 0), coalesce(r.output_tokens, 0), coalesce(r.cost, 0),
-                case when r.cost is null then 1 else 0 end
-         from specs.usage_records r where r.project_id in (?) and not r.folded and r.status <> 'PENDING'
+         select r.project_id, ${dimensionColumns('raw', 'r')}, ${MEASURES.raw} from specs.usage_records r where r.project_id in (?) and ${SETTLED_UNFOLDED}
        ) d group by ${groupBy}`,
       [ids, ids],
     );
