@@ -15,7 +15,7 @@ import OpenAI from 'openai';
 import { initOrm } from '../../src/db/database.ts';
 import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import type { Bench } from '../support/bench.ts';
-import { FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, type Peers, SDK_BODY, startPeers } from '../support/baselines.ts';
+import { callPeer, FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, peerTarget, type Peers, SDK_BODY, startPeers } from '../support/baselines.ts';
 import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
 import { memoryBytes } from '../support/proc.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
@@ -52,9 +52,9 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
   try {
     const calls: Record<Name, () => Promise<unknown>> = {
       direct: () => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-      portkey: () => post(peers.portkey.chatUrl, peers.portkey.callBody, peers.portkey.headers),
-      sdkProxy: () => post(peers.sdkProxy.chatUrl, peers.sdkProxy.callBody, peers.sdkProxy.headers),
-      fetchProxy: () => post(peers.fetchProxy.chatUrl, peers.fetchProxy.callBody, peers.fetchProxy.headers),
+      portkey: () => callPeer(peers.portkey),
+      sdkProxy: () => callPeer(peers.sdkProxy),
+      fetchProxy: () => callPeer(peers.fetchProxy),
       gateway: () => post(bench.httpUrl, CALL, gatewayHeaders),
     };
     const answer = JSON.parse(String(await calls.gateway())) as { data?: { callLlm?: { text?: string } }; errors?: unknown };
@@ -103,9 +103,9 @@ export async function callLlmFigure(bench: Bench): Promise<void> {
     // ---- throughput under load, interleaved rounds
     const targets: Record<Name, LoadTarget> = {
       direct: { url: `${fake.baseUrl}/chat/completions`, body: SDK_BODY, headers: { ...JSON_HEADERS, authorization: `Bearer ${FAKE_API_KEY}` }, server: 'self' },
-      portkey: { url: peers.portkey.chatUrl, body: peers.portkey.callBody, headers: peers.portkey.headers, server: peers.portkey.child },
-      sdkProxy: { url: peers.sdkProxy.chatUrl, body: peers.sdkProxy.callBody, headers: peers.sdkProxy.headers, server: peers.sdkProxy.child },
-      fetchProxy: { url: peers.fetchProxy.chatUrl, body: peers.fetchProxy.callBody, headers: peers.fetchProxy.headers, server: peers.fetchProxy.child },
+      portkey: peerTarget(peers.portkey),
+      sdkProxy: peerTarget(peers.sdkProxy),
+      fetchProxy: peerTarget(peers.fetchProxy),
       gateway: { url: bench.httpUrl, body: CALL, headers: gatewayHeaders, server: gateway },
     };
     // PostgreSQL is read around every run: under the gateway's it is the calls' cost; under the others',

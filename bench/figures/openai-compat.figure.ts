@@ -13,7 +13,7 @@
 // SDK sends), interleaved rounds, ratio to Portkey per round, then the median; PostgreSQL's CPU apart.
 import OpenAI from 'openai';
 import type { Bench } from '../support/bench.ts';
-import { FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, type Peers, startPeers } from '../support/baselines.ts';
+import { callPeer, FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, peerTarget, type Peers, startPeers } from '../support/baselines.ts';
 import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
@@ -41,8 +41,8 @@ export async function openAiCompatFigure(bench: Bench): Promise<void> {
     const calls: Record<Name, () => Promise<unknown>> = {
       direct: () => direct.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }),
       portkey: () => viaPortkey.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }),
-      sdkProxy: () => post(peers.sdkProxy.chatUrl, peers.sdkProxy.callBody, peers.sdkProxy.headers),
-      fetchProxy: () => post(peers.fetchProxy.chatUrl, peers.fetchProxy.callBody, peers.fetchProxy.headers),
+      sdkProxy: () => callPeer(peers.sdkProxy),
+      fetchProxy: () => callPeer(peers.fetchProxy),
       callLlm: () => post(bench.httpUrl, CALL_LLM, gatewayHeaders),
       openai: () => viaAgora.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: MESSAGES }),
     };
@@ -122,9 +122,9 @@ export async function openAiCompatFigure(bench: Bench): Promise<void> {
 
     // ---- throughput at 10 connections beside the peers, interleaved rounds
     const targets: Record<Loaded, LoadTarget> = {
-      portkey: { url: peers.portkey.chatUrl, body: peers.portkey.callBody, headers: peers.portkey.headers, server: peers.portkey.child },
-      sdkProxy: { url: peers.sdkProxy.chatUrl, body: peers.sdkProxy.callBody, headers: peers.sdkProxy.headers, server: peers.sdkProxy.child },
-      fetchProxy: { url: peers.fetchProxy.chatUrl, body: peers.fetchProxy.callBody, headers: peers.fetchProxy.headers, server: peers.fetchProxy.child },
+      portkey: peerTarget(peers.portkey),
+      sdkProxy: peerTarget(peers.sdkProxy),
+      fetchProxy: peerTarget(peers.fetchProxy),
       openai: { url: `${v1Url}/chat/completions`, body: V1_BODY, headers: gatewayHeaders, server: gateway, postgresCpuMs: db.postgresCpuMs },
     };
     const connections = 10;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ROOT } from './bench.ts';
 import { type ChildHandle, startChild } from './child-process.ts';
 import { freePort } from '../../test/support/ports.ts';
+import type { LoadTarget } from './load.ts';
 import type { TimedOpenAiFake } from './timed-openai.fake.ts';
 
 export const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -35,6 +36,16 @@ export const PEER_LABELS: Record<(typeof PEER_NAMES)[number], string> = { portke
 /** The request body the `openai` SDK sends for the bench's one-message call. */
 export const SDK_BODY = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], model: 'gpt-4o-mini' });
 export const FAKE_API_KEY = 'sk-bench-0000';
+
+/** One call to a peer (its answer's text). */
+export function callPeer(peer: Peer): Promise<string> {
+  return fetch(peer.chatUrl, { method: 'POST', headers: peer.headers, body: peer.callBody }).then((response) => response.text());
+}
+
+/** Load on a peer's call, its CPU charged to the peer's process. */
+export function peerTarget(peer: Peer): LoadTarget {
+  return { url: peer.chatUrl, body: peer.callBody, headers: peer.headers, server: peer.child };
+}
 
 function proxyPeer(child: ChildHandle): Peer {
   const base = `http://127.0.0.1:${Number(child.info.port)}`;
