@@ -52,11 +52,11 @@ const environmentSchema = z.object({
   CALL_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(500),
   CALL_MAX_CHARACTERS: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   CALL_MAX_TOOLS: z.coerce.number().int().min(0).max(10_000).default(128),
-  // The most one call may take, retries and fallbacks included (then TIMEOUT); bounds how long a dead process's call stays PENDING.
   // How often settled calls are folded into the usage rollups (summaries are exact meanwhile).
   USAGE_FOLD_INTERVAL_MS: z.coerce.number().int('expected a whole number').min(100, 'expected at least 100').max(3_600_000).default(1_000),
   // On SIGTERM/SIGINT: how long calls in flight may finish before each is ended (and recorded).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('expected a whole number').min(0).max(3_600).default(20),
+  // The most one call may take, retries and fallbacks included (then TIMEOUT); bounds how long a dead process's call stays PENDING.
   CALL_DEADLINE_SECONDS: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(86_400).default(600),
   // Per user, per minute, across replicas; unset: no default limit (overrides still apply).
   RATE_LIMIT_RPM: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').max(2_147_483_647).optional(),
