@@ -16,7 +16,7 @@ import { initOrm } from '../../src/db/database.ts';
 import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import type { Bench } from '../support/bench.ts';
 import { callPeer, FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, peerTarget, type Peers, SDK_BODY, startPeers } from '../support/baselines.ts';
-import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
+import { failedNote, failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
 import { memoryBytes } from '../support/proc.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
@@ -34,12 +34,6 @@ const AT_50: readonly Name[] = ['direct', 'sdkProxy', 'gateway'];
 
 function listOf<T>(): Record<Name, T[]> {
   return { direct: [], portkey: [], sdkProxy: [], fetchProxy: [], gateway: [] };
-}
-
-/** " (x% failed)" when a run lost requests: a fast answer that is an error must not read as speed. */
-function failedNote(runs: readonly LoadResult[]): string {
-  const worst = Math.max(0, ...runs.map(failureRate));
-  return worst > 0 ? ` (${fmt(100 * worst, 1)}% failed)` : '';
 }
 
 export async function callLlmFigure(bench: Bench): Promise<void> {

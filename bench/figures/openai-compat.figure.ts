@@ -14,7 +14,7 @@
 import OpenAI from 'openai';
 import type { Bench } from '../support/bench.ts';
 import { callPeer, FAKE_API_KEY, JSON_HEADERS, PEER_LABELS, PEER_NAMES, peerTarget, type Peers, startPeers } from '../support/baselines.ts';
-import { failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
+import { failedNote, failureRate, load, type LoadResult, type LoadTarget } from '../support/load.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
 const CALL_LLM = JSON.stringify({ query: 'mutation { callLlm(input: { prompt: "hi" }) { text tokensUsed cost } }' });
@@ -147,7 +147,6 @@ export async function openAiCompatFigure(bench: Bench): Promise<void> {
     const perRound = runs.openai.map((run, index) => run.requestsPerSecond / runs.portkey[index]!.requestsPerSecond);
     const ratio = median(perRound);
     const failures = Object.fromEntries(LOADED.map((name) => [name, Math.max(...runs[name].map(failureRate))])) as Record<Loaded, number>;
-    const failedNote = (name: Loaded) => (failures[name] > 0 ? ` (${fmt(100 * failures[name], 1)}% failed)` : '');
     const requests = runs.openai.reduce((sum, run) => sum + run.requests, 0);
     const postgres = median(runs.openai.map((run) => run.postgresCpuMsPerRequest));
     bench.report.add({
@@ -156,8 +155,8 @@ export async function openAiCompatFigure(bench: Bench): Promise<void> {
       measured: ratio,
       unit: 'x',
       value:
-        `${fmt(ratio, 3)} x (Agora ${fmt(rps('openai'), 0)} req/s${failedNote('openai')}, ${fmt(loadRows / Math.max(1, requests), 2)} usage rows per call; ` +
-        `${PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(rps(name), 0)}${failedNote(name)}`).join(', ')} req/s); ` +
+        `${fmt(ratio, 3)} x (Agora ${fmt(rps('openai'), 0)} req/s${failedNote(runs.openai)}, ${fmt(loadRows / Math.max(1, requests), 2)} usage rows per call; ` +
+        `${PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(rps(name), 0)}${failedNote(runs[name])}`).join(', ')} req/s); ` +
         `CPU per call: gateway ${fmt(cpuUnderLoad('openai'))} ms + PostgreSQL ${fmt(postgres)} ms, ${PEER_NAMES.map((name) => `${PEER_LABELS[name]} ${fmt(cpuUnderLoad(name))} ms`).join(', ')}`,
       goal: '>= 1.0 x',
       pass: failures.openai <= 0.01 && failures.portkey <= 0.01 && ratio >= 1,

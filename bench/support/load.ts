@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChildHandle } from './child-process.ts';
-import { cpuMs, within } from './stats.ts';
+import { cpuMs, fmt, within } from './stats.ts';
 
 const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
 
@@ -90,4 +90,10 @@ export async function load(target: LoadTarget, connections: number, seconds: num
 export function failureRate(result: LoadResult): number {
   const failed = result.errors + result.timeouts + result.non2xx;
   return failed / Math.max(1, result.requests + result.errors + result.timeouts);
+}
+
+/** " (x% failed)" when a run lost requests: a fast answer that is an error must not read as speed. */
+export function failedNote(runs: readonly LoadResult[]): string {
+  const worst = Math.max(0, ...runs.map(failureRate));
+  return worst > 0 ? ` (${fmt(100 * worst, 1)}% failed)` : '';
 }
