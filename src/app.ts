@@ -231,9 +231,9 @@ export function buildApp(deps: AppDeps): App {
       inputErrorsPlugin({ hideSuggestions: config.isProduction }),
       // A subscription ends when its token is revoked.
       subscriptionRevocationPlugin({ pubsub: deps.pubsub, logger, authorizationOf }),
-      // Queries sent again run as compiled functions (graphql-jit): a page of 50 projects with their
-      // specifications executes a thousand fields.
-      compiledQueriesPlugin(),
+      // Queries and mutations sent again run as compiled functions (graphql-jit): a page of 50 projects
+      // with their specifications executes a thousand fields, and every call runs callLlm's selection.
+      compiledQueriesPlugin(logger),
     ],
   });
 
