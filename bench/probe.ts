@@ -1,12 +1,13 @@
 // A quick probe for one lever at a time (not a figure: nothing is judged or written): one gateway as the
 // bench starts it, the fake, 300 sequential requests (latency, CPU, PostgreSQL CPU and statements per
-// request), then PROBE_ROUNDS loads of 3 s at 50 connections (memory after each) and one of 3 s at 10
-// (throughput, CPU, statements per request). Compare a change with `git stash` in between runs: this
+// request), the gateway's and PostgreSQL's CPU while idle for 3 s, then PROBE_ROUNDS loads of 3 s at 50
+// connections (memory after each) and one of 3 s at 10 (throughput, CPU, statements per request). Compare a change with `git stash` in between runs: this
 // machine's figures move by up to a third from one run to the next.
 //   npm run bench:probe                            callLlm
 //   PROBE_QUERY='{ providers { id } }' ...          any GraphQL document
 //   PROBE_V1=1 ...                                  POST /v1/chat/completions
-//   PROBE_PROFILE=1 ...                             a CPU profile of the 10-connection load (bench/results/profiles/probe-10.txt)
+//   PROBE_PROFILE=1 ...                             CPU profiles of the sequential requests and the 10-connection load
+//                                                  (bench/results/profiles/probe-sequential.txt, probe-10.txt)
 //   BENCH_GATEWAY_ENV='{"NAME":"value"}' ...        the gateway's environment, added to
 import { openBench } from './support/bench.ts';
 import { load } from './support/load.ts';
@@ -34,16 +35,21 @@ try {
   const sequential = 300;
   const [statementsBefore, cpuBefore, postgresBefore] = [await statements(), await bench.gateway.cpu(), await bench.db.postgresCpuMs()];
   const times: number[] = [];
-  for (let i = 0; i < sequential; i += 1) {
-    const started = performance.now();
-    await send();
-    times.push(performance.now() - started);
-  }
+  await bench.profiled('probe-sequential', async () => {
+    for (let i = 0; i < sequential; i += 1) {
+      const started = performance.now();
+      await send();
+      times.push(performance.now() - started);
+    }
+  });
   const perRequest = (value: number) => (value / sequential).toFixed(2);
   console.log(
     `sequential: p50 ${median(times).toFixed(2)} ms, gateway CPU ${perRequest(cpuMs(cpuBefore, await bench.gateway.cpu()))} ms, ` +
       `PostgreSQL ${perRequest((await bench.db.postgresCpuMs()) - postgresBefore)} ms, ${perRequest((await statements()) - statementsBefore)} statements per request`,
   );
+  const [idleCpuBefore, idlePostgresBefore] = [await bench.gateway.cpu(), await bench.db.postgresCpuMs()];
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  console.log(`idle: gateway CPU ${(cpuMs(idleCpuBefore, await bench.gateway.cpu()) / 3).toFixed(1)} ms/s, PostgreSQL ${(((await bench.db.postgresCpuMs()) - idlePostgresBefore) / 3).toFixed(1)} ms/s`);
   await load({ url, body, headers, server: bench.gateway }, 10, 1);
   for (let round = 0; round < Number(process.env.PROBE_ROUNDS ?? 1); round += 1) {
     await load({ url, body, headers, server: bench.gateway }, 50, 3);

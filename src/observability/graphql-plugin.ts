@@ -19,6 +19,7 @@ import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphq
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { acceptsMultipartSubscriptions } from '../graphql/multipart-subscriptions.ts';
+import { pathOf } from '../graphql/plugins.ts';
 import { BoundedLabel, registry } from './metrics.ts';
 import { tracer, tracingEnabled } from './trace-context.ts';
 
@@ -233,7 +234,7 @@ function markOperationSpan(outcome: Outcome): void {
 
 const tracingInstrumentation: NonNullable<Plugin['instrumentation']> = {
   request({ request }, wrapped) {
-    const route = restRouteOf(new URL(request.url).pathname);
+    const route = restRouteOf(pathOf(request.url));
     if (!route) return wrapped();
     return inServerSpan(`${request.method} ${route}`, parentOfRequest(request), wrapped);
   },
