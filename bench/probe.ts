@@ -1,8 +1,9 @@
 // A quick probe for one lever at a time (not a figure: nothing is judged or written): one gateway as the
 // bench starts it, the fake, 300 sequential requests (latency, CPU, PostgreSQL CPU and statements per
 // request), the gateway's and PostgreSQL's CPU while idle for 3 s, then PROBE_ROUNDS loads of 3 s at 50
-// connections (memory after each) and one of 3 s at 10 (throughput, CPU, statements per request). Compare a change with `git stash` in between runs: this
-// machine's figures move by up to a third from one run to the next.
+// connections (memory after each) and one of 3 s at 10 (throughput, CPU, statements per request).
+// Compare a change with `git stash` in between runs: this machine's figures move by up to a third from one
+// run to the next.
 //   npm run bench:probe                            callLlm
 //   PROBE_QUERY='{ providers { id } }' ...          any GraphQL document
 //   PROBE_V1=1 ...                                  POST /v1/chat/completions

@@ -22,7 +22,7 @@ export function compileWhenRepeated(): (document: DocumentNode) => boolean {
 }
 
 /** A compiled operation's answer when its variables did not coerce: errors and no data (graphql-jit returns before executing). */
-export const variablesRefused = (result: ExecutionResult) => result.errors !== undefined && !('data' in result);
+const variablesRefused = (result: ExecutionResult) => result.errors !== undefined && !('data' in result);
 
 /**
  * Repeated queries and mutations run as compiled functions (graphql-jit; one compilation per document and
@@ -39,14 +39,15 @@ export function compiledQueriesPlugin(logger: Pick<Logger, 'warn'>): Plugin {
     const byName = compiled.get(args.document) ?? new Map<string, CompiledQuery | null>();
     compiled.set(args.document, byName);
     const name = args.operationName ?? '';
-    if (byName.has(name)) return byName.get(name)!;
+    if (byName.has(name)) return byName.get(name) ?? null;
     const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-    const query = isCompiledQuery(result) ? result : null;
-    if (!isCompiledQuery(result)) {
-      logger.warn({ operationName: args.operationName, errors: result.errors?.map((error) => error.message) }, 'graphql-jit could not compile an operation; it runs interpreted');
+    if (isCompiledQuery(result)) {
+      byName.set(name, result);
+      return result;
     }
-    byName.set(name, query);
-    return query;
+    logger.warn({ operationName: args.operationName, errors: result.errors?.map((error) => error.message) }, 'graphql-jit could not compile an operation; it runs interpreted');
+    byName.set(name, null);
+    return null;
   };
   return {
     onExecute({ args, executeFn, setExecuteFn }) {

@@ -120,24 +120,19 @@ export function protectionPlugins(config: Config): Plugin[] {
   return plugins;
 }
 
-/** A request URL's path, without parsing the whole URL (yoga's requests always carry an absolute URL). */
-export function pathOf(url: string): string {
-  const authority = url.indexOf('//') + 2;
-  const afterAuthority = url.slice(authority).search(/[/?#]/);
-  if (afterAuthority < 0 || url[authority + afterAuthority] !== '/') return '/';
-  const path = url.slice(authority + afterAuthority);
-  const end = path.search(/[?#]/);
-  return end < 0 ? path : path.slice(0, end);
-}
+const started = new WeakMap<Request, { at: bigint; path: string; operationName?: string; traceId?: string }>();
 
-const started = new WeakMap<Request, { at: bigint; operationName?: string; traceId?: string }>();
+/** Probes and scrapes, not logged. */
+const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** One log line per HTTP request: method, path, status, operation name, duration, and the trace id when tracing is on. */
 export function requestLogPlugin(logger: Logger): Plugin {
   return {
-    onRequest({ request }) {
+    onRequest({ request, url }) {
+      // The server adapter's URL, parsed once per request for every hook (the REST routes read it too).
+      if (UNLOGGED_PATHS.has(url.pathname)) return;
       // A REST route's span is already open here; a GraphQL operation's opens later (onExecute).
-      started.set(request, { at: process.hrtime.bigint(), traceId: currentTraceId() });
+      started.set(request, { at: process.hrtime.bigint(), path: url.pathname, traceId: currentTraceId() });
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
@@ -148,11 +143,9 @@ export function requestLogPlugin(logger: Logger): Plugin {
     onResponse({ request, response }) {
       const entry = started.get(request);
       if (!entry) return;
-      const path = pathOf(request.url);
-      if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
       const line = {
         method: request.method,
-        path,
+        path: entry.path,
         status: response.status,
         operationName: entry.operationName,
         traceId: entry.traceId,

@@ -19,7 +19,6 @@ import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphq
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { acceptsMultipartSubscriptions } from '../graphql/multipart-subscriptions.ts';
-import { pathOf } from '../graphql/plugins.ts';
 import { BoundedLabel, registry } from './metrics.ts';
 import { tracer, tracingEnabled } from './trace-context.ts';
 
@@ -234,7 +233,7 @@ function markOperationSpan(outcome: Outcome): void {
 
 const tracingInstrumentation: NonNullable<Plugin['instrumentation']> = {
   request({ request }, wrapped) {
-    const route = restRouteOf(pathOf(request.url));
+    const route = restRouteOf(new URL(request.url).pathname);
     if (!route) return wrapped();
     return inServerSpan(`${request.method} ${route}`, parentOfRequest(request), wrapped);
   },

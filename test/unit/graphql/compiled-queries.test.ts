@@ -19,19 +19,20 @@ describe('compiled queries', () => {
   describe('through yoga', () => {
     // Which executor answered: graphql-jit hands resolvers an info without graphql-js 17's `getAbortSignal`.
     const executors: string[] = [];
+    const ran = (info: object) => executors.push('getAbortSignal' in info ? 'graphql-js' : 'jit');
     const warnings: unknown[] = [];
     const schema = createSchema({
-        typeDefs: /* GraphQL */ `
-          input Ask { prompt: String!, maxTokens: Int }
-          type Query { hello(name: String!): String! }
-          type Mutation { ask(input: Ask!): String! }
-        `,
-        resolvers: {
-          Query: { hello: (_root: unknown, args: { name: string }, _context: unknown, info: object) => (executors.push('getAbortSignal' in info ? 'graphql-js' : 'jit'), `hello ${args.name}`) },
-          Mutation: {
-            ask: (_root: unknown, args: { input: { prompt: string } }, _context: unknown, info: object) => (executors.push('getAbortSignal' in info ? 'graphql-js' : 'jit'), `asked ${args.input.prompt}`),
-          },
+      typeDefs: /* GraphQL */ `
+        input Ask { prompt: String!, maxTokens: Int }
+        type Query { hello(name: String!): String! }
+        type Mutation { ask(input: Ask!): String! }
+      `,
+      resolvers: {
+        Query: { hello: (_root: unknown, args: { name: string }, _context: unknown, info: object) => (ran(info), `hello ${args.name}`) },
+        Mutation: {
+          ask: (_root: unknown, args: { input: { prompt: string } }, _context: unknown, info: object) => (ran(info), `asked ${args.input.prompt}`),
         },
+      },
     });
     const yoga = createYoga({
       schema,
