@@ -2,7 +2,10 @@
 // order, one connection, each call waiting for the previous one: one under a USER budget and a PROJECT
 // budget (its call names the project: every call reserves under both and settles in its usage statement),
 // the other under none (no SQL for budgets at all). Added latency: p50(budgeted) - p50(unbudgeted).
+// Then throughput at 10 connections with every call under one GLOBAL budget (one budget row that every
+// reservation and settlement locks) beside the same load under none, in interleaved rounds.
 import type { Bench } from '../support/bench.ts';
+import { load, type LoadResult } from '../support/load.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
 
 const call = (projectId: string) =>
@@ -63,5 +66,52 @@ export async function budgetsFigure(bench: Bench): Promise<void> {
       p90: { unbudgeted: percentile(times.unbudgeted, 90), budgeted: percentile(times.budgeted, 90) },
       gatewayCpuMsPerPair: cpuPerPair,
     },
+  });
+
+  await globalBudgetThroughput(bench, free.token, freeProject);
+}
+
+async function globalBudgetThroughput(bench: Bench, token: string, projectId: string): Promise<void> {
+  const { settings, gateway } = bench;
+  const target = {
+    url: bench.httpUrl,
+    body: call(projectId),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    server: gateway,
+    postgresCpuMs: bench.db.postgresCpuMs,
+  };
+  const runs: Record<'none' | 'global', LoadResult[]> = { none: [], global: [] };
+  await load(target, 10, 1);
+  for (let round = 0; round < settings.rounds; round += 1) {
+    runs.none.push(await load(target, 10, settings.seconds));
+    const { setBudget } = await bench.graphql<{ setBudget: { id: string } }>('mutation($input: SetBudgetInput!) { setBudget(input: $input) { id } }', {
+      input: { scope: 'GLOBAL', period: 'MONTH', limit: '1000000.00' },
+    });
+    try {
+      runs.global.push(await load(target, 10, settings.seconds));
+    } finally {
+      await bench.graphql('mutation($id: ID!) { deleteBudget(id: $id) }', { id: setBudget.id });
+    }
+  }
+  const of = (name: keyof typeof runs) => ({
+    requestsPerSecond: median(runs[name].map((run) => run.requestsPerSecond)),
+    gatewayCpuMs: median(runs[name].map((run) => run.cpuMsPerRequest)),
+    postgresCpuMs: median(runs[name].map((run) => run.postgresCpuMsPerRequest)),
+    p50Ms: median(runs[name].map((run) => run.p50Ms)),
+    non2xx: runs[name].reduce((sum, run) => sum + run.non2xx, 0),
+  });
+  const [none, global] = [of('none'), of('global')];
+  const ratio = global.requestsPerSecond / none.requestsPerSecond;
+  bench.report.add({
+    id: 'budgets.global-throughput.c10',
+    name: 'callLlm throughput, 10 connections, every call under one GLOBAL budget, vs the same under none',
+    measured: ratio,
+    unit: 'x',
+    value:
+      `${ratio.toFixed(3)} x (${global.requestsPerSecond.toFixed(0)} vs ${none.requestsPerSecond.toFixed(0)} req/s; p50 ${fmt(global.p50Ms)} vs ${fmt(none.p50Ms)} ms; ` +
+      `CPU per call: gateway ${fmt(global.gatewayCpuMs)} vs ${fmt(none.gatewayCpuMs)} ms, PostgreSQL ${fmt(global.postgresCpuMs)} vs ${fmt(none.postgresCpuMs)} ms)`,
+    goal: 'ratio reported',
+    pass: null,
+    details: { rounds: settings.rounds, none, global, non2xx: none.non2xx + global.non2xx },
   });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { computeCost, costUpperBound } from '../../src/llm/catalogue.ts';
 import { formatDecimal, parseDecimal } from '../../src/llm/decimal.ts';
 import { BudgetLedger, RESERVATION_TTL_MS } from '../../src/modules/budgets/budgets.ledger.ts';
-import { UsageWriter } from '../../src/modules/usage/usage.writer.ts';
+import { createLedgerBatch, pendingInsert, type UsageEntry, UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import { analyze, createIncident, finished, readRun, waitForRun } from '../support/analysis.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
@@ -212,6 +212,84 @@ describe('the ledger', () => {
     const next = await ledger(new Date('2026-03-02T00:00:01Z')).reserve(actor, null, () => ({ maxCost: '0.30000000', unbounded: null }));
     expect(next).not.toBeNull();
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.30000000' });
+  });
+});
+
+describe('budgeted settlements through the group commit', () => {
+  const actor = () => ({ id: member.id, role: 'MEMBER' as const });
+  const outcome = (projectId: string | null, cost: string | null, at?: Date): UsageEntry => ({
+    userId: member.id, projectId, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: cost ? 10 : null, outputTokens: cost ? 5 : null, cost,
+    latencyMs: 3, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, ...(at ? { at } : {}),
+  });
+  /** Reserves `amount` for a call and opens its PENDING row in the reservation's statement, as the call path does. */
+  async function reserved(ledger: BudgetLedger, projectId: string | null, amount: string) {
+    const pending = { userId: member.id, projectId, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 60_000) };
+    return (await ledger.reserve(actor(), projectId, () => ({ maxCost: amount, unbounded: null }), (from) => pendingInsert(pending, from)))!;
+  }
+
+  it('settles several calls under shared budgets in one statement, with the same rows, spend and releases as one by one', async () => {
+    const project = (await t.graphql<{ createProject: { id: string } }>('mutation { createProject(input: { name: "batched budgets" }) { id } }', { token: member.token })).data!.createProject.id;
+    const global = (await setBudget({ scope: 'GLOBAL', period: 'MONTH', limit: '10', warnAt: 0.5 })).data!.setBudget;
+    const user = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '10' })).data!.setBudget;
+    const perProject = (await setBudget({ scope: 'PROJECT', projectId: project, period: 'TOTAL', limit: '10' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork());
+    // Six calls: half in the project (three budgets), half outside it (two); one cost unknown (charged its reservation), one refunded whole.
+    const calls = Array.from({ length: 6 }, (_, index) => ({ projectId: index % 2 ? project : null, cost: index === 4 ? null : `0.0${index + 1}000000`, reserve: `0.${index + 1}0000000` }));
+    const settle = async (writer: () => UsageWriter) => {
+      const reservations = await Promise.all(calls.map((call) => reserved(ledger, call.projectId, call.reserve)));
+      const results = await Promise.all(
+        calls.map((call, index) => {
+          const reservation = reservations[index]!;
+          const entry = { ...outcome(call.projectId, call.cost), settlement: ledger.settlement(reservation, call.cost, 'SUCCEEDED') };
+          return writer().settle(reservation.usageId!, entry);
+        }),
+      );
+      return { reservations, results };
+    };
+    const columns = 'user_id, project_id, status, input_tokens, output_tokens, cost::text';
+    const rowsOf = async (ids: string[]) => Promise.all(ids.map(async (id) => (await t.db.sql(`select ${columns} from specs.usage_records where id = $1`, [id]))[0]));
+    const budgetsNow = async () => Promise.all([global, user, perProject].map((budget) => budgetRow(budget.id)));
+
+    // One by one: each settlement its own statement.
+    const alone = await settle(() => new UsageWriter(t.db.orm.em.fork()));
+    const afterAlone = await budgetsNow();
+    // The charges: 0.01 + 0.02 + 0.03 + 0.04 + 0.5 (the unknown cost: its whole reservation) + 0.06; the project's: 0.02 + 0.04 + 0.06.
+    expect(afterAlone.map((budget) => budget.spent)).toEqual(['0.66000000', '0.66000000', '0.12000000']);
+    expect(afterAlone.map((budget) => budget.reserved)).toEqual(['0.00000000', '0.00000000', '0.00000000']);
+
+    // The same six through the group commit: one statement for the six settlements.
+    const flushes: { kind: string; rows: number }[] = [];
+    const batch = createLedgerBatch(t.db.orm.em.fork(), (kind, rows) => flushes.push({ kind, rows }));
+    const before = t.db.queries.length;
+    const batched = await settle(() => new UsageWriter(t.db.orm.em.fork(), batch));
+    expect(flushes).toEqual([{ kind: 'budgeted', rows: 6 }]);
+    expect(t.db.queries.slice(before).filter((sql) => /update specs\.budgets/.test(sql) && sql.includes('jsonb_to_recordset'))).toHaveLength(1);
+    expect(await rowsOf(batched.reservations.map((reservation) => reservation.usageId!))).toEqual(await rowsOf(alone.reservations.map((reservation) => reservation.usageId!)));
+    const afterBatch = await budgetsNow();
+    expect(afterBatch.map((budget) => budget.spent)).toEqual(['1.32000000', '1.32000000', '0.24000000']);
+    expect(afterBatch.map((budget) => budget.reserved)).toEqual(['0.00000000', '0.00000000', '0.00000000']);
+    expect(await t.db.sql('select id from specs.budget_reservations')).toEqual([]);
+    // Each call learns the budgets it was charged to, as the statement left them (warnAt reads them).
+    for (const [index, result] of batched.results.entries()) {
+      expect(result.map((budget) => budget.id).sort()).toEqual([...batched.reservations[index]!.budgetIds].sort());
+      expect(result.find((budget) => budget.id === global.id)).toMatchObject({ spent: '1.32000000', limit_amount: '10.00000000', warn_at: 0.5 });
+    }
+  });
+
+  it('keeps only the later period\u2019s charges when a DAY budget turns between two settlements of one statement', async () => {
+    const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '5' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork(), { now: () => new Date('2026-03-01T23:59:00Z') });
+    const [late, early] = [await reserved(ledger, null, '1.00000000'), await reserved(ledger, null, '2.00000000')];
+    await t.db.sql(`update specs.budgets set spent = 0.4 where id = $1`, [budget.id]);
+    const batch = createLedgerBatch(t.db.orm.em.fork());
+    const writer = () => new UsageWriter(t.db.orm.em.fork(), batch);
+    // Sent in the other order than their times: the result is that of their times' order.
+    await Promise.all([
+      writer().settle(late.usageId!, { ...outcome(null, '0.30000000', new Date('2026-03-02T00:00:02Z')), settlement: ledger.settlement(late, '0.30000000', 'SUCCEEDED') }),
+      writer().settle(early.usageId!, { ...outcome(null, '0.20000000', new Date('2026-03-01T23:59:58Z')), settlement: ledger.settlement(early, '0.20000000', 'SUCCEEDED') }),
+    ]);
+    const [row] = await t.db.sql<{ spent: string; reserved: string; period_start: Date }>('select spent::text, reserved::text, period_start from specs.budgets where id = $1', [budget.id]);
+    expect(row).toEqual({ spent: '0.30000000', reserved: '0.00000000', period_start: new Date('2026-03-02T00:00:00Z') });
   });
 });
 

@@ -4,37 +4,37 @@
 // row waits at most for the statement ahead of it. Every caller learns its own row's outcome: when a
 // shared statement fails, its rows are written one by one, so one bad row fails only its own call.
 
-interface Waiting<Row> {
+interface Waiting<Row, Result> {
   row: Row;
-  resolve: () => void;
+  resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
 
-export interface RowBatcherOptions<Row> {
-  /** Writes several rows in one statement. */
-  many(rows: readonly Row[]): Promise<void>;
+export interface RowBatcherOptions<Row, Result> {
+  /** Writes several rows in one statement; resolves with each row's result, in the rows' order. */
+  many(rows: readonly Row[]): Promise<readonly Result[]>;
   /** Writes one row (alone, or when a shared statement failed). */
-  one(row: Row): Promise<void>;
+  one(row: Row): Promise<Result>;
   /** The most rows one statement takes. */
   maxRows?: number;
   /** Told of each statement sent, with its number of rows (metrics, tests). */
   onFlush?: (rows: number) => void;
 }
 
-export class RowBatcher<Row> {
-  private readonly options: RowBatcherOptions<Row>;
+export class RowBatcher<Row, Result = void> {
+  private readonly options: RowBatcherOptions<Row, Result>;
   private readonly maxRows: number;
-  private queue: Waiting<Row>[] = [];
+  private queue: Waiting<Row, Result>[] = [];
   private flushing = false;
 
-  constructor(options: RowBatcherOptions<Row>) {
+  constructor(options: RowBatcherOptions<Row, Result>) {
     this.options = options;
     this.maxRows = options.maxRows ?? 200;
   }
 
-  /** Resolves once the row is committed (or rejects with why it was not). */
-  add(row: Row): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves with the row's result once it is committed (or rejects with why it was not). */
+  add(row: Row): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       if (this.flushing) return;
       this.flushing = true;
@@ -49,16 +49,18 @@ export class RowBatcher<Row> {
         const batch = this.queue.splice(0, this.maxRows);
         this.options.onFlush?.(batch.length);
         if (batch.length === 1) {
-          const [only] = batch as [Waiting<Row>];
+          const [only] = batch as [Waiting<Row, Result>];
           await this.options.one(only.row).then(only.resolve, only.reject);
           continue;
         }
+        let results: readonly Result[];
         try {
-          await this.options.many(batch.map((waiting) => waiting.row));
-          for (const waiting of batch) waiting.resolve();
+          results = await this.options.many(batch.map((waiting) => waiting.row));
         } catch {
           await Promise.all(batch.map((waiting) => this.options.one(waiting.row).then(waiting.resolve, waiting.reject)));
+          continue;
         }
+        batch.forEach((waiting, index) => waiting.resolve(results[index]!));
       }
     } finally {
       this.flushing = false;

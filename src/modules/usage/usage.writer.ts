@@ -292,8 +292,9 @@ export class UsageWriter {
       else await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
       return [];
     }
-    const rows = await executeBound<SettledBudget>(this.em, `with r as (${row} returning id)${settle} select * from settled`, values);
-    return rows;
+    const statement = { sql: `with r as (${row} returning id)${settle} select * from settled`, values, settlement };
+    if (pendingId && this.batch && !this.em.isInTransaction()) return this.batch.budgeted.add(statement);
+    return executeBound<SettledBudget>(this.em, statement.sql, statement.values);
   }
 }
 
@@ -336,10 +337,17 @@ export interface LedgerRow {
   values: unknown[];
 }
 
-/** The process's group commit of the call ledger (see row-batcher.ts): PENDING rows, and settlements without budgets. */
+/** A settlement under budgets: its row's statement alone, and the settlement its values end with. */
+export interface BudgetedRow extends LedgerRow {
+  settlement: Settlement;
+}
+
+/** The process's group commit of the call ledger (see row-batcher.ts): PENDING rows, and settlements with and without budgets. */
 export interface LedgerBatch {
   pending: RowBatcher<LedgerRow>;
   settled: RowBatcher<LedgerRow>;
+  /** Resolves with the budgets as the row's statement left them (for warnAt). */
+  budgeted: RowBatcher<BudgetedRow, SettledBudget[]>;
 }
 
 /** The rows as one jsonb array of objects keyed by column name, for jsonb_to_recordset. */
@@ -348,12 +356,16 @@ function recordset(columns: readonly LedgerColumn[], rows: readonly LedgerRow[])
 }
 
 /**
- * Group commit for the ledger's two statements without budgets: PENDING rows (committed without waiting for
- * the WAL flush, as alone) and their settlements (an upsert, durable), several calls' rows per statement
- * under load. `em`: any EntityManager outside a transaction (the ORM's own; only its pool is used).
+ * Group commit for the ledger's statements: PENDING rows (committed without waiting for the WAL flush, as
+ * alone), their settlements (an upsert, durable), and settlements under budgets, several calls' rows per
+ * statement under load. Under budgets one statement settles its rows, releases their reservations and
+ * updates each budget once with the sums of its rows' charges and releases: calls under one budget (a
+ * GLOBAL one holds every call) take its row lock once per statement and durable commit, not once per call.
+ * `em`: any EntityManager outside a transaction (the ORM's own; only its pool is used).
  */
-export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' | 'settled', rows: number) => void): LedgerBatch {
-  const one = (row: LedgerRow) => executeBound(em, row.sql, row.values).then(() => undefined);
+export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' | 'settled' | 'budgeted', rows: number) => void): LedgerBatch {
+  const one = async (row: LedgerRow): Promise<void> => void (await executeBound(em, row.sql, row.values));
+  const none = (rows: readonly unknown[]): void[] => rows.map(() => undefined);
   const pendingSql = `insert into specs.usage_records (${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns})
     select ${recordValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}
     from jsonb_to_recordset(?::jsonb) as r(${recordColumns(PENDING_COLUMNS)}),
@@ -361,16 +373,55 @@ export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' 
   const settledSql = `insert into specs.usage_records (${columnNames(SETTLED_COLUMNS)})
     select ${recordValues(SETTLED_COLUMNS)} from jsonb_to_recordset(?::jsonb) as r(${recordColumns(SETTLED_COLUMNS)})
     ${SETTLE_PENDING_ROW}`;
+  // The same as each row's own statement applied in the order of their times (`at`, the row's created_at
+  // when it is inserted whole): a reservation the sweeper already released releases nothing again, but the
+  // charge counts; a budget whose period turned between two rows keeps only the later period's charges.
+  const budgetedSql = `with w as (${settledSql} returning id),
+    s as (select * from jsonb_to_recordset(?::jsonb) as s(reservation_id uuid, budget_ids text, charge numeric, at timestamptz)),
+    released as (delete from specs.budget_reservations where id in (select reservation_id from s) returning budget_ids, amount),
+    releases as (select budget_id, sum(amount) as amount from released, unnest(budget_ids) as budget_id group by budget_id),
+    charges as (
+      select b.id as budget_id, s.charge, ${PERIOD_START_SQL('b.period', 's.at')} as start
+      from s, unnest(s.budget_ids::uuid[]) as budget_id, specs.budgets b where b.id = budget_id
+    ),
+    latest as (select budget_id, max(start) as start from charges group by budget_id),
+    per_budget as (
+      select l.budget_id, l.start, coalesce(sum(c.charge) filter (where c.start = l.start), 0) as charge
+      from latest l join charges c on c.budget_id = l.budget_id group by l.budget_id, l.start
+    ),
+    ${LOCK_BUDGETS_IN_ORDER('array(select budget_id from per_budget)')},
+    settled as (
+      update specs.budgets b set
+        spent = (case when b.period_start = p.start then b.spent else 0 end) + p.charge,
+        period_start = p.start,
+        reserved = greatest(b.reserved - coalesce((select x.amount from releases x where x.budget_id = b.id), 0), 0),
+        updated_at = now()
+      from per_budget p, ordered o where b.id = p.budget_id and o.id = p.budget_id
+      returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
+    )
+    select * from settled`;
+  const settlements = (rows: readonly BudgetedRow[]) =>
+    JSON.stringify(
+      rows.map(({ values, settlement }) => ({ reservation_id: settlement.reservationId, budget_ids: `{${settlement.budgetIds.join(',')}}`, charge: settlement.charge, at: values[1] })),
+    );
   return {
     pending: new RowBatcher({
       one,
-      many: async (rows) => void (await executeBound(em, pendingSql, [recordset(PENDING_COLUMNS, rows)])),
+      many: async (rows) => none(await executeBound(em, pendingSql, [recordset(PENDING_COLUMNS, rows)])),
       onFlush: (rows) => onFlush?.('pending', rows),
     }),
     settled: new RowBatcher({
       one,
-      many: async (rows) => void (await executeBound(em, settledSql, [recordset(SETTLED_COLUMNS, rows)])),
+      many: async (rows) => none(await executeBound(em, settledSql, [recordset(SETTLED_COLUMNS, rows)])),
       onFlush: (rows) => onFlush?.('settled', rows),
+    }),
+    budgeted: new RowBatcher<BudgetedRow, SettledBudget[]>({
+      one: (row) => executeBound<SettledBudget>(em, row.sql, row.values),
+      many: async (rows) => {
+        const budgets = await executeBound<SettledBudget>(em, budgetedSql, [recordset(SETTLED_COLUMNS, rows), settlements(rows)]);
+        return rows.map(({ settlement }) => budgets.filter((budget) => settlement.budgetIds.includes(budget.id)));
+      },
+      onFlush: (rows) => onFlush?.('budgeted', rows),
     }),
   };
 }

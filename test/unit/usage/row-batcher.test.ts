@@ -6,20 +6,22 @@ function recorded(fail: (rows: readonly number[]) => boolean = () => false) {
   const statements: number[][] = [];
   const gates: (() => void)[] = [];
   let hold = false;
+  // Each row's result names the row and the statement that wrote it.
   const send = async (rows: number[]) => {
     statements.push(rows);
     if (hold) await new Promise<void>((resolve) => gates.push(resolve));
     if (fail(rows)) throw new Error(`refused ${rows.join(',')}`);
+    return rows.map((row) => `${row} in ${rows.join('+')}`);
   };
-  const batcher = new RowBatcher<number>({ one: (row) => send([row]), many: (rows) => send([...rows]), maxRows: 3 });
+  const batcher = new RowBatcher<number, string>({ one: async (row) => (await send([row]))[0]!, many: (rows) => send([...rows]), maxRows: 3 });
   return { batcher, statements, hold: (on: boolean) => (hold = on), release: () => gates.splice(0).forEach((open) => open()) };
 }
 
 describe('RowBatcher (group commit of the call ledger)', () => {
   it('sends a row alone at once, in its own statement', async () => {
     const { batcher, statements } = recorded();
-    await batcher.add(1);
-    await batcher.add(2);
+    expect(await batcher.add(1)).toBe('1 in 1');
+    expect(await batcher.add(2)).toBe('2 in 2');
     expect(statements).toEqual([[1], [2]]);
   });
 
@@ -32,7 +34,8 @@ describe('RowBatcher (group commit of the call ledger)', () => {
     const queued = [3, 4, 5, 6].map((row) => batcher.add(row));
     hold(false);
     release();
-    await Promise.all([...first, ...queued]);
+    // Each caller gets its own row's result from the shared statement.
+    expect(await Promise.all([...first, ...queued])).toEqual(['1 in 1+2', '2 in 1+2', '3 in 3+4+5', '4 in 3+4+5', '5 in 3+4+5', '6 in 6']);
     expect(statements).toEqual([[1, 2], [3, 4, 5], [6]]);
   });
 
@@ -40,6 +43,7 @@ describe('RowBatcher (group commit of the call ledger)', () => {
     const { batcher, statements } = recorded((rows) => rows.includes(2));
     const outcomes = await Promise.allSettled([1, 2, 3].map((row) => batcher.add(row)));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[0] as PromiseFulfilledResult<string>).value).toBe('1 in 1');
     expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error('refused 2'));
     expect(statements).toEqual([[1, 2, 3], [1], [2], [3]]);
     // And it keeps working afterwards.
