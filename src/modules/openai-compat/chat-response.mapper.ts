@@ -1,6 +1,6 @@
 // A call's result as OpenAI's `chat.completion`: one choice, tool calls with their arguments as JSON text,
 // OpenAI's finish reasons, and usage with null (never 0) for what the provider did not report.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FinishReason } from '../../llm/types.ts';
 import type { CallResult, CallToolCall } from '../calls/call-result.ts';
 import { publicModelName } from './openai-models.ts';
@@ -43,7 +43,8 @@ export interface CompletionIdentity {
 }
 
 export function newCompletionIdentity(): CompletionIdentity {
-  return { id: `chatcmpl-${randomBytes(18).toString('base64url')}`, created: Math.floor(Date.now() / 1000) };
+  // randomUUID draws from a buffer of entropy it refills now and then; randomBytes asks the system each time.
+  return { id: `chatcmpl-${randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000) };
 }
 
 // OpenAI has no reason for "other"/"unknown"/"error" endings that still produced an answer: they read as a stop.
