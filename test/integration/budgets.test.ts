@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { computeCost, costUpperBound } from '../../src/llm/catalogue.ts';
 import { formatDecimal, parseDecimal } from '../../src/llm/decimal.ts';
 import { BudgetLedger, RESERVATION_TTL_MS } from '../../src/modules/budgets/budgets.ledger.ts';
-import { createLedgerBatch, pendingInsert, type UsageEntry, UsageWriter } from '../../src/modules/usage/usage.writer.ts';
+import { createLedgerBatch, type UsageEntry, UsageWriter } from '../../src/modules/usage/usage.writer.ts';
 import { analyze, createIncident, finished, readRun, waitForRun } from '../support/analysis.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startFakeLlmServers, type FakeLlmServers } from '../support/fake-llm/fake-llm-servers.ts';
@@ -80,8 +80,17 @@ describe('budgets in the call path', () => {
     const statements = t.db.queries.slice(before);
     // Warm (budgets cached): the reservation with the PENDING row, then the settlement with the usage row.
     expect(statements).toHaveLength(2);
-    expect(statements[0]).toMatch(/insert into specs\.budget_reservations[\s\S]*insert into specs\.usage_records[\s\S]*'PENDING'/);
+    // The reservation is held on the PENDING row: no row of its own to insert and delete.
+    expect(statements[0]).toMatch(/update specs\.budgets[\s\S]*insert into specs\.usage_records \([^)]*reserved, budget_ids\)[\s\S]*'PENDING'/);
     expect(statements[1]).toMatch(/on conflict \(id\) do update[\s\S]*update specs\.budgets/);
+    expect(statements.filter((sql) => sql.includes('budget_reservations'))).toEqual([]);
+    const [settledRow] = await t.db.sql<{ status: string; reserved: string; budget_ids: string[] }>(
+      `select status, reserved::text, budget_ids from specs.usage_records order by created_at desc limit 1`,
+    );
+    // The settled row keeps what it held, as a record; the budget holds nothing any more.
+    expect(settledRow).toMatchObject({ status: 'SUCCEEDED', reserved: RESERVED });
+    expect(settledRow!.budget_ids).toHaveLength(1);
+    expect((await t.db.sql<{ reserved: string }>('select reserved::text from specs.budgets'))[0]!.reserved).toBe('0.00000000');
     // Under budgets the row is opened by the reservation, which (like the row alone) commits without waiting
     // for the WAL flush; the settlement commits durably.
     expect(statements[0]).toContain("set_config('synchronous_commit', 'off', true)");
@@ -196,6 +205,46 @@ describe('the ledger', () => {
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
   });
 
+  it('releases the reservation held on the PENDING row of a call whose process died when the row is settled ABORTED, once', async () => {
+    const budget = (await setBudget({ scope: 'GLOBAL', period: 'TOTAL', limit: '1' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork());
+    const pending = { userId: member.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() - 1000) };
+    const reservation = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.25000000', unbounded: null }), pending))!;
+    expect(reservation).toMatchObject({ onRow: true, id: reservation.usageId });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.25000000' });
+    const writer = new UsageWriter(t.db.orm.em.fork());
+    expect(await writer.sweepAbandoned()).toBe(1);
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
+    expect(await writer.sweepAbandoned()).toBe(0);
+    // The call turns out to have finished after all: its charge counts, nothing is released twice.
+    await writer.settle(reservation.usageId!, {
+      userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.10000000',
+      latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, settlement: ledger.settlement(reservation, '0.10000000', 'SUCCEEDED'),
+    });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.10000000', reserved: '0.00000000' });
+    expect(await t.db.sql('select status from specs.usage_records where id = $1', [reservation.usageId])).toEqual([{ status: 'ABORTED' }]);
+  });
+
+  it('gives back a reservation held on the row when the call goes on to a fallback, once', async () => {
+    const budget = (await setBudget({ scope: 'GLOBAL', period: 'TOTAL', limit: '1' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork());
+    const pending = { userId: member.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 60_000) };
+    const first = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.25000000', unbounded: null }), pending))!;
+    await ledger.release(first);
+    await ledger.release(first);
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
+    // The fallback's reservation is a row of its own; the settlement releases it and charges the call.
+    const fallback = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.40000000', unbounded: null })))!;
+    expect(fallback.onRow).toBe(false);
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.40000000' });
+    await new UsageWriter(t.db.orm.em.fork()).settle(first.usageId!, {
+      userId: member.id, projectId: null, provider: 'CLAUDE', model: 'claude-haiku', inputTokens: 1, outputTokens: 1, cost: '0.30000000',
+      latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 2, settlement: ledger.settlement(fallback, '0.30000000', 'SUCCEEDED'),
+    });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.30000000', reserved: '0.00000000' });
+    expect(await t.db.sql('select id from specs.budget_reservations')).toEqual([]);
+  });
+
   it('starts a DAY budget afresh at UTC midnight', async () => {
     const budget = (await setBudget({ scope: 'USER', userId: member.id, period: 'DAY', limit: '1' })).data!.setBudget;
     const beforeMidnight = new Date('2026-03-01T23:59:30Z');
@@ -205,7 +254,7 @@ describe('the ledger', () => {
     await new UsageWriter(t.db.orm.em.fork()).record({
       userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.80000000',
       latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, at: beforeMidnight,
-      settlement: { reservationId: first.id, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
+      settlement: { reservationId: first.id, onRow: first.onRow, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
     });
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.80000000', reserved: '0.00000000' });
     await expect(ledger(new Date('2026-03-01T23:59:50Z')).reserve(actor, null, () => ({ maxCost: '0.30000000', unbounded: null }))).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
@@ -224,7 +273,7 @@ describe('budgeted settlements through the group commit', () => {
   /** Reserves `amount` for a call and opens its PENDING row in the reservation's statement, as the call path does. */
   async function reserved(ledger: BudgetLedger, projectId: string | null, amount: string) {
     const pending = { userId: member.id, projectId, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 60_000) };
-    return (await ledger.reserve(actor(), projectId, () => ({ maxCost: amount, unbounded: null }), (from) => pendingInsert(pending, from)))!;
+    return (await ledger.reserve(actor(), projectId, () => ({ maxCost: amount, unbounded: null }), pending))!;
   }
 
   it('settles several calls under shared budgets in one statement, with the same rows, spend and releases as one by one', async () => {

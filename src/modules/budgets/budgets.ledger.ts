@@ -1,7 +1,8 @@
 // The one write path of spend control: a call reserves its largest possible cost under every budget that
 // applies to it, atomically, before it goes out; the usage writer settles the reservation to the actual
-// cost in the usage row's own statement (usage.writer.ts); the sweeper releases reservations of calls
-// whose process died.
+// cost in the usage row's own statement (usage.writer.ts); the sweepers release reservations of calls
+// whose process died. A call's reservation is held on its PENDING usage row, written by the reservation's
+// own statement; a fallback's (the row exists already) is a row of specs.budget_reservations.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeBound } from '../../db/query.ts';
@@ -9,10 +10,13 @@ import { AppError } from '../../errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { BudgetTarget, RoutingCache } from '../providers/routing-cache.ts';
-import { LOCK_BUDGETS_IN_ORDER, type Opening, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
+import { LOCK_BUDGETS_IN_ORDER, type PendingEntry, pendingInsert, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
 import { countBudgetRefusal } from './budgets.metrics.ts';
 
-/** How long a reservation holds when its call never settles (its process died): then the sweeper frees it. */
+/**
+ * How long a reservation of its own (a fallback's) holds when its call never settles (its process died):
+ * then the sweeper frees it. One held on a PENDING row is freed when the row is settled ABORTED.
+ */
 export const RESERVATION_TTL_MS = 60 * 60_000;
 
 export interface CallBound {
@@ -24,10 +28,13 @@ export interface CallBound {
 
 /** A reservation held for one call; settled with the usage row. */
 export interface Reservation {
+  /** The usage row's id when the row holds it, else its row's in specs.budget_reservations. */
   id: string;
   budgetIds: string[];
   amount: string;
-  /** The call's PENDING usage row, when the reservation's statement opened it (see UsageWriter.open). */
+  /** Held on the call's PENDING usage row, which the reservation's statement opened (see UsageWriter.open). */
+  onRow: boolean;
+  /** The call's PENDING usage row, when the reservation's statement opened it. */
   usageId?: string | null;
 }
 
@@ -69,9 +76,11 @@ export class BudgetLedger {
   /**
    * Reserves the call's bound (`maxCost`) under every applicable budget in one statement: the budgets' rows are locked,
    * rolled over to the current period, checked, and all reserved or none. Null: no budget applies.
+   * `pending`: the call's PENDING usage row, written by the same statement when the call fits and holding
+   * the reservation; without it (a fallback's, whose row exists) the reservation is a row of its own.
    * Throws BUDGET_EXCEEDED (and tells the budgets' followers) when any would go over its limit.
    */
-  async reserve(actor: Actor, projectId: string | null, boundOf: () => CallBound, opening?: (from: string) => Opening): Promise<Reservation | null> {
+  async reserve(actor: Actor, projectId: string | null, boundOf: () => CallBound, pending?: PendingEntry): Promise<Reservation | null> {
     const budgets = await this.applicable(actor, projectId);
     if (budgets.length === 0) return null;
     // Bounding a call reads its whole conversation: only worth it when a budget applies.
@@ -87,14 +96,15 @@ export class BudgetLedger {
       return null;
     }
     const ids = budgets.map((budget) => budget.id).sort();
-    const id = randomUUID();
-    // The call's PENDING usage row, written by this same statement when the call fits: one round trip.
+    // The call's PENDING usage row, written by this same statement when the call fits, holding the
+    // reservation (else, for a fallback whose row exists, a reservation row of its own): one round trip.
     // Committed without waiting for the WAL flush (synchronous_commit off for this one transaction): other
     // calls see it and wait on its row locks as on any commit, so the check stays atomic; only a PostgreSQL
     // crash within a few hundred milliseconds could lose it, and then no amount is left reserved (the
     // settlement releases nothing and charges the cost). A settlement commits durably, which flushes the WAL
     // up to it, this reservation included.
-    const opened = opening?.('verdict where fits') ?? null;
+    const opened = pending ? pendingInsert(pending, 'verdict where fits', { amount: bound.maxCost, budgetIds: ids }) : null;
+    const id = opened?.id ?? randomUUID();
     const now = this.now();
     const at = now.toISOString();
     const rows = await executeBound<LockedBudget>(
@@ -115,12 +125,15 @@ export class BudgetLedger {
          from fresh f, verdict v where b.id = f.id and v.fits
          returning b.id
        ),
-       booked as (
+       ${
+         opened
+           ? `opened as (${opened.sql})`
+           : `booked as (
          insert into specs.budget_reservations (id, budget_ids, amount, created_at, expires_at)
          select ?::uuid, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
          returning id
-       )${opened ? `,
-       opened as (${opened.sql})` : ''}
+       )`
+       }
        select f.id, f.limit_amount::text as limit_amount, f.spent_now::text as spent_now, f.reserved::text as reserved,
               (f.spent_now + f.reserved + ?::numeric <= f.limit_amount) as fits
        from fresh f`,
@@ -129,17 +142,12 @@ export class BudgetLedger {
         `{${ids.join(',')}}`,
         bound.maxCost,
         bound.maxCost,
-        id,
-        `{${ids.join(',')}}`,
-        bound.maxCost,
-        at,
-        new Date(now.getTime() + RESERVATION_TTL_MS).toISOString(),
-        ...(opened?.values ?? []),
+        ...(opened ? opened.values : [id, `{${ids.join(',')}}`, bound.maxCost, at, new Date(now.getTime() + RESERVATION_TTL_MS).toISOString()]),
         bound.maxCost,
       ],
     );
     const over = rows.filter((row) => !row.fits);
-    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost, usageId: opened?.id ?? null };
+    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost, onRow: opened !== null, usageId: opened?.id ?? null };
     for (const row of over) this.publish(row.id, 'EXCEEDED');
     const first = over[0]!;
     const refusing = budgets.find((budget) => budget.id === first.id);
@@ -159,11 +167,25 @@ export class BudgetLedger {
    */
   settlement(reservation: Reservation, cost: string | null, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Settlement {
     const charge = cost ?? (status === 'FAILED' ? '0' : reservation.amount);
-    return { reservationId: reservation.id, budgetIds: reservation.budgetIds, reserved: reservation.amount, charge };
+    return { reservationId: reservation.id, onRow: reservation.onRow, budgetIds: reservation.budgetIds, reserved: reservation.amount, charge };
   }
 
   /** Gives a reservation back unspent: the call went on elsewhere (a fallback reserves its own). */
   async release(reservation: Reservation): Promise<void> {
+    if (reservation.onRow) {
+      // Off the PENDING row (still PENDING: a row the sweeper settled had its reservation released then).
+      await this.em.execute(
+        `with held as (
+           select id, reserved, budget_ids from specs.usage_records where id = ? and status = 'PENDING' and reserved is not null for update
+         ),
+         cleared as (update specs.usage_records u set reserved = null, budget_ids = null from held h where u.id = h.id returning u.id),
+         ${LOCK_BUDGETS_IN_ORDER('array(select unnest(budget_ids) from held)')}
+         update specs.budgets b set reserved = greatest(b.reserved - h.reserved, 0), updated_at = now()
+         from held h, ordered o where b.id = o.id`,
+        [reservation.id],
+      );
+      return;
+    }
     await this.em.execute(
       `with released as (delete from specs.budget_reservations where id = ? returning budget_ids, amount),
        ${LOCK_BUDGETS_IN_ORDER('array(select unnest(budget_ids) from released)')}
@@ -189,7 +211,10 @@ export class BudgetLedger {
     }
   }
 
-  /** Releases the reservations of calls that never settled (their process died). Returns how many. */
+  /**
+   * Releases the reservations of their own (fallbacks') of calls that never settled (their process died).
+   * Returns how many. Reservations held on PENDING rows are released by UsageWriter.sweepAbandoned.
+   */
   async sweep(now: Date = this.now()): Promise<number> {
     const [row] = await this.em.execute<{ swept: string }[]>(
       `with expired as (

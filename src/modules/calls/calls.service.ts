@@ -6,7 +6,7 @@ import { getDriver } from '../../llm/registry.ts';
 import { streamWithRetry, withRetry, type RetryOptions } from '../../llm/retry.ts';
 import type { FinishReason, GenerateRequest, ProviderKind, TokenUsage, ToolCall } from '../../llm/types.ts';
 import type { Actor } from '../auth/actor.ts';
-import { type PendingEntry, pendingInsert, type UsageEntry, type UsageWriter } from '../usage/usage.writer.ts';
+import { type PendingEntry, type UsageEntry, type UsageWriter } from '../usage/usage.writer.ts';
 import type { BudgetLedger } from '../budgets/budgets.ledger.ts';
 import type { RateLimiter } from '../ratelimits/rate-limiter.ts';
 import { type IdempotencyService, requestHash } from '../idempotency/idempotency.service.ts';
@@ -442,7 +442,7 @@ export class CallsService {
       deadlineAt: new Date(Date.now() + this.deadlineMs + ABANDONED_AFTER_DEADLINE_MS),
     };
     const reservation = this.deps.budgets
-      ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest), (from) => pendingInsert(pending, from))
+      ? await this.deps.budgets.reserve(actor, route.projectId, () => callBound(route, driverRequest), pending)
       : null;
     const usageId = reservation?.usageId ?? (await this.deps.usage.open(pending));
     return { request: driverRequest, reservation, tags, usageId, cached: null, cacheLookup };

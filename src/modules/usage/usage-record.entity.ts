@@ -36,6 +36,14 @@ export const UsageRecordSchema = defineEntity({
     attempts: p.integer().default(1),
     /** The call's tags (CallLlmInput.tags), sorted and unique; summaries bucket them (byTag). */
     tags: p.array<string>().columnType('text[]').defaultRaw("'{}'"),
+    /**
+     * What the call reserved under its budgets (budgets.ledger.ts), held on its PENDING row: released by its
+     * settlement, or by the sweeper when the call's process died. Kept after settling, as a record of what
+     * was held; null when no budget applied (or a fallback's reservation held it instead).
+     */
+    reserved: p.decimal('string').precision(24).scale(8).nullable(),
+    /** The budgets `reserved` is held under. */
+    budgetIds: p.array<string>().columnType('uuid[]').nullable(),
     /** A PENDING row past this instant belongs to a dead process: the sweeper settles it ABORTED. */
     deadlineAt: p.datetime().nullable(),
     /** Counted in the rollups yet: a settled call is folded into them off the hot path (usage.writer.ts foldRollups). */

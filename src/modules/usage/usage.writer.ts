@@ -45,11 +45,19 @@ export interface PendingEntry {
 /** What a call settles under its budgets: its reservation, released, and its charge, added to spent. */
 export interface Settlement {
   reservationId: string;
+  /** Held on the call's PENDING row (reservationId is the row's): released from there, else from specs.budget_reservations. */
+  onRow: boolean;
   budgetIds: readonly string[];
   /** What was reserved (USD, 8 decimals). */
   reserved: string;
   /** What the call costs its budgets (see budgets.ledger.ts for calls whose cost is unknown). */
   charge: string;
+}
+
+/** A reservation for the PENDING row to hold (see BudgetLedger.reserve). */
+export interface Hold {
+  amount: string;
+  budgetIds: readonly string[];
 }
 
 /** A budget as its settlement left it, for crossing warnings. */
@@ -218,8 +226,10 @@ export class UsageWriter {
    * is known: no tokens, an unknown cost. Returns how many.
    */
   async sweepAbandoned(now: Date = new Date(), limit = 500): Promise<number> {
-    const rows = await this.em.execute<{ id: string; user_id: string; project_id: string | null; provider: ProviderKind; model: string; streamed: boolean; tags: string[]; created_at: Date }[]>(
-      `select id, user_id, project_id, provider, model, streamed, tags, created_at from specs.usage_records
+    const rows = await this.em.execute<
+      { id: string; user_id: string; project_id: string | null; provider: ProviderKind; model: string; streamed: boolean; tags: string[]; created_at: Date; reserved: string | null; budget_ids: string[] | null }[]
+    >(
+      `select id, user_id, project_id, provider, model, streamed, tags, created_at, reserved::text, budget_ids from specs.usage_records
        where status = 'PENDING' and deadline_at < ? order by deadline_at limit ?`,
       [now.toISOString(), limit],
     );
@@ -238,6 +248,11 @@ export class UsageWriter {
         streamed: row.streamed,
         attempts: 1,
         tags: row.tags,
+        // The reservation the row holds goes back, charging nothing: what the provider billed is unknown.
+        settlement:
+          row.reserved !== null && row.budget_ids?.length
+            ? { reservationId: row.id, onRow: true, budgetIds: row.budget_ids, reserved: row.reserved, charge: '0' }
+            : null,
       });
     }
     return rows.length;
@@ -267,22 +282,26 @@ export class UsageWriter {
     const row = pendingId ? `${insert} ${SETTLE_PENDING_ROW}` : insert;
     // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
     // and the budgets' spend commit together or not at all. A reservation the sweeper already released
-    // (its process was presumed dead) releases nothing again, but the charge still counts.
+    // (its process was presumed dead) releases nothing again, but the charge still counts. One held on the
+    // PENDING row is what the row's upsert returns when it settled that row (the row keeps it as a record);
+    // nothing when the row was settled already, or inserted whole (PostgreSQL lost the PENDING row, and the
+    // reservation with it: they committed together).
+    const releasedAmount = settlement?.onRow ? '(select reserved from r)' : '(select amount from released)';
     const settle = settlement
-      ? `,
-       released as (delete from specs.budget_reservations where id = ? returning amount),
+      ? `,${settlement.onRow ? '' : `
+       released as (delete from specs.budget_reservations where id = ? returning amount),`}
        ${LOCK_BUDGETS_IN_ORDER('?::uuid[]')},
        settled as (
          update specs.budgets b set
            spent = (case when b.period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')} then b.spent else 0 end) + ?::numeric,
            period_start = ${PERIOD_START_SQL('b.period', '?::timestamptz')},
-           reserved = greatest(b.reserved - coalesce((select amount from released), 0), 0),
+           reserved = greatest(b.reserved - coalesce(${releasedAmount}, 0), 0),
            updated_at = now()
          from ordered o where b.id = o.id
          returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
        )`
       : '';
-    if (settlement) values.push(settlement.reservationId, `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
+    if (settlement) values.push(...(settlement.onRow ? [] : [settlement.reservationId]), `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
     // The row alone (the rollups take it later, off the hot path: foldRollups; summaries add the rows not
     // folded yet, so they stay exact): a settlement through the group commit when there is one; a call
     // served from the cache paid nothing, so its row commits without waiting for the WAL flush, like a
@@ -292,7 +311,7 @@ export class UsageWriter {
       else await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
       return [];
     }
-    const statement = { sql: `with r as (${row} returning id)${settle} select * from settled`, values, settlement };
+    const statement = { sql: `with r as (${row} returning id, reserved)${settle} select * from settled`, values, settlement };
     if (pendingId && this.batch && !this.em.isInTransaction()) return this.batch.budgeted.add(statement);
     return executeBound<SettledBudget>(this.em, statement.sql, statement.values);
   }
@@ -307,12 +326,13 @@ export interface Opening {
 
 /**
  * The insert of a call's PENDING row: on its own (`from` null), or as part of a budget reservation's
- * statement, selected `from` its verdict so that the row exists only when the call was admitted.
+ * statement, selected `from` its verdict so that the row exists only when the call was admitted, holding
+ * the reservation (`hold`).
  */
-export function pendingInsert(entry: PendingEntry, from: string | null): Opening {
+export function pendingInsert(entry: PendingEntry, from: string | null, hold: Hold | null = null): Opening {
   const id = randomUUID();
-  const columns = `(${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns})`;
-  const row = `${boundValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}`;
+  const columns = `(${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns}${hold ? ', reserved, budget_ids' : ''})`;
+  const row = `${boundValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}${hold ? ', ?::numeric, ?::uuid[]' : ''}`;
   return {
     id,
     // On its own, the row is committed without waiting for the WAL flush (synchronous_commit off for this
@@ -322,7 +342,10 @@ export function pendingInsert(entry: PendingEntry, from: string | null): Opening
     sql: from
       ? `insert into specs.usage_records ${columns} select ${row} from ${from}`
       : `insert into specs.usage_records ${columns} select ${row} from (select set_config('synchronous_commit', 'off', true)) as async_commit`,
-    values: [id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString()],
+    values: [
+      id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString(),
+      ...(hold ? [hold.amount, `{${hold.budgetIds.join(',')}}`] : []),
+    ],
   };
 }
 
@@ -376,10 +399,19 @@ export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' 
   // The same as each row's own statement applied in the order of their times (`at`, the row's created_at
   // when it is inserted whole): a reservation the sweeper already released releases nothing again, but the
   // charge counts; a budget whose period turned between two rows keeps only the later period's charges.
-  const budgetedSql = `with w as (${settledSql} returning id),
-    s as (select * from jsonb_to_recordset(?::jsonb) as s(reservation_id uuid, budget_ids text, charge numeric, at timestamptz)),
-    released as (delete from specs.budget_reservations where id in (select reservation_id from s) returning budget_ids, amount),
-    releases as (select budget_id, sum(amount) as amount from released, unnest(budget_ids) as budget_id group by budget_id),
+  // Reservations held on rows are released from what the upsert returns for the PENDING rows it settled.
+  const budgetedSql = `with w as (${settledSql} returning id, reserved, budget_ids),
+    s as (select * from jsonb_to_recordset(?::jsonb) as s(reservation_id uuid, on_row boolean, budget_ids text, charge numeric, at timestamptz)),
+    released as (
+      delete from specs.budget_reservations where id in (select reservation_id from s where not on_row) returning budget_ids, amount
+    ),
+    releases as (
+      select budget_id, sum(amount) as amount
+      from (select budget_ids, amount from released
+            union all select w.budget_ids, w.reserved from w join s on s.reservation_id = w.id and s.on_row where w.reserved is not null) as held,
+           unnest(budget_ids) as budget_id
+      group by budget_id
+    ),
     charges as (
       select b.id as budget_id, s.charge, ${PERIOD_START_SQL('b.period', 's.at')} as start
       from s, unnest(s.budget_ids::uuid[]) as budget_id, specs.budgets b where b.id = budget_id
@@ -402,7 +434,7 @@ export function createLedgerBatch(em: EntityManager, onFlush?: (kind: 'pending' 
     select * from settled`;
   const settlements = (rows: readonly BudgetedRow[]) =>
     JSON.stringify(
-      rows.map(({ values, settlement }) => ({ reservation_id: settlement.reservationId, budget_ids: `{${settlement.budgetIds.join(',')}}`, charge: settlement.charge, at: values[1] })),
+      rows.map(({ values, settlement }) => ({ reservation_id: settlement.reservationId, on_row: settlement.onRow, budget_ids: `{${settlement.budgetIds.join(',')}}`, charge: settlement.charge, at: values[1] })),
     );
   return {
     pending: new RowBatcher({

@@ -87,11 +87,10 @@ describe('the call ledger through a crash', () => {
     const [daily] = await db.sql<{ calls: number; unknown_cost_calls: number }>('select sum(calls)::int as calls, sum(unknown_cost_calls)::int as unknown_cost_calls from specs.usage_daily');
     expect(daily).toEqual({ calls: 1, unknown_cost_calls: 1 });
 
-    // The reservation a dead call held is released by the reservation sweep (its own TTL).
-    const { BudgetLedger } = await import('../../../src/modules/budgets/budgets.ledger.ts');
-    await new BudgetLedger(db.orm.em.fork()).sweep(new Date(Date.now() + 2 * 60 * 60_000));
-    const [freed] = await db.sql<{ reserved: string }>('select reserved::text from specs.budgets');
-    expect(Number(freed!.reserved)).toBe(0);
+    // The reservation the dead call held on its row went back when the sweeper settled the row.
+    const [freed] = await db.sql<{ reserved: string; spent: string }>('select reserved::text, spent::text from specs.budgets');
+    expect(freed).toEqual({ reserved: '0.00000000', spent: '0.00000000' });
+    expect(await db.sql('select id from specs.budget_reservations')).toEqual([]);
   }, 120_000);
 
   it('a call that ends normally is settled by its own process, and the sweeper finds nothing', async () => {
