@@ -17,6 +17,7 @@ import { setOutboundPolicy } from './net/outbound-policy.ts';
 import { circuitStateChanged } from './observability/circuit-metrics.ts';
 import { CallDrain } from './modules/calls/call-drain.ts';
 import { RoutingCache } from './modules/providers/routing-cache.ts';
+import { RecentAnswers } from './modules/cache/recent-answers.ts';
 import { RateLimitOverrides } from './modules/ratelimits/rate-limiter.ts';
 import type { RateLimitRuntime } from './modules/ratelimits/ratelimits.service.ts';
 import { createRateLimitRedis, RedisWindowStore } from './modules/ratelimits/redis-window-store.ts';
@@ -63,7 +64,8 @@ export async function startRuntime(options: {
     overrides: new RateLimitOverrides(),
     logger,
   };
-  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits, callObserver: observeRuntime({ orm: options.orm, queue }),
+  const deps: AppDeps = { orm: options.orm, config, logger, pubsub: pubsub.pubsub, secretBox: options.secretBox, queue, tokenCache, routingCache, rateLimits,
+    recentAnswers: new RecentAnswers(config.responseCache.memoryBytes), callObserver: observeRuntime({ orm: options.orm, queue }),
     callDrain: drain,
     // Calls' ledger rows that arrive together go to PostgreSQL together (group commit).
     ledgerBatch: createLedgerBatch(options.orm.em),

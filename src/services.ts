@@ -16,6 +16,7 @@ import { type CallResult, CallsService } from './modules/calls/calls.service.ts'
 import type { CallDrain } from './modules/calls/call-drain.ts';
 import { ResponseCache } from './modules/cache/response-cache.ts';
 import type { RoutingCache } from './modules/providers/routing-cache.ts';
+import type { RecentAnswers } from './modules/cache/recent-answers.ts';
 import { ExportService } from './modules/export/export.service.ts';
 import { GitHubService } from './modules/github/github.service.ts';
 import { IncidentsService } from './modules/incidents/incidents.service.ts';
@@ -45,6 +46,8 @@ export interface AppDeps {
   tokenCache?: TokenCache;
   /** Provider configurations and user keys as calls read them (see modules/providers/routing-cache.ts); absent: read per call. */
   routingCache?: RoutingCache;
+  /** The replica's copy of recently served cached answers (see modules/cache/recent-answers.ts); absent: every lookup asks the database. */
+  recentAnswers?: RecentAnswers;
   /** Rate-limit counters (Redis, when configured) and cached overrides (see modules/ratelimits); absent: PostgreSQL, nothing cached. */
   rateLimits?: RateLimitRuntime;
   /** What watches provider calls (metrics, traces: src/observability/); absent: nothing does. */
@@ -75,7 +78,7 @@ export interface Services {
 
 export function createServices(
   em: EntityManager,
-  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain' | 'ledgerBatch'>,
+  deps: Pick<AppDeps, 'config' | 'secretBox' | 'pubsub' | 'queue' | 'tokenCache' | 'routingCache' | 'recentAnswers' | 'rateLimits' | 'callObserver' | 'onCircuitTransition' | 'logger' | 'callDrain' | 'ledgerBatch'>,
 ): Services {
   // Built on first use: a request that calls a provider builds what a call needs, not the exports.
   let breaker: CircuitBreaker | null = null;
@@ -112,7 +115,7 @@ export function createServices(
         idempotency: new IdempotencyService(em),
         observer: deps.callObserver,
         breaker: breakerOf(),
-        responseCache: { store: new ResponseCache<CallResult>(em, deps.config.responseCache), ttlSeconds: deps.config.responseCache.ttlSeconds },
+        responseCache: { store: new ResponseCache<CallResult>(em, { ...deps.config.responseCache, recent: deps.recentAnswers }), ttlSeconds: deps.config.responseCache.ttlSeconds },
       }),
     keys: () => new KeysService(em, deps.secretBox, deps.routingCache),
     incidents: () => new IncidentsService(em),

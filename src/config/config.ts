@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int('expected a whole number').min(1).max(2_592_000).default(3600),
   RESPONSE_CACHE_MAX_ENTRIES: z.coerce.number().int('expected a whole number').min(1).max(10_000_000).default(10_000),
   RESPONSE_CACHE_MAX_ENTRY_BYTES: z.coerce.number().int('expected a whole number').min(1024).max(50_000_000).default(1_048_576),
+  RESPONSE_CACHE_MEMORY_BYTES: z.coerce.number().int('expected a whole number').min(0).max(4_294_967_296).default(16_777_216),
   // The providers' keys of last resort (provider-kinds.ts names each kind's variable).
   ...Object.fromEntries(ENVIRONMENT_KEY_VARIABLES.map(({ variable }) => [variable, optionalSecret])),
   GITHUB_GRAPHQL_URL: httpUrl.default('https://api.github.com/graphql'),
@@ -117,7 +118,8 @@ export interface Config {
   /** Circuit breaker defaults: failures within the window that open it, and its cool-down. */
   breaker: { failureThreshold: number; windowMs: number; cooldownMs: number };
   /** The response cache: TTL of `cache: true` when the configuration sets none, row bound, largest answer stored. */
-  responseCache: { ttlSeconds: number; maxEntries: number; maxEntryBytes: number };
+  /** memoryBytes: each replica's copy of recent answers (recent-answers.ts); 0: none. */
+  responseCache: { ttlSeconds: number; maxEntries: number; maxEntryBytes: number; memoryBytes: number };
   /** Keys of last resort by provider kind, from each kind's environment variable. */
   providerKeys: Partial<Record<ProviderKind, string>>;
   githubGraphqlUrl: string;
@@ -193,6 +195,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ttlSeconds: env.RESPONSE_CACHE_TTL_SECONDS,
       maxEntries: env.RESPONSE_CACHE_MAX_ENTRIES,
       maxEntryBytes: env.RESPONSE_CACHE_MAX_ENTRY_BYTES,
+      memoryBytes: env.RESPONSE_CACHE_MEMORY_BYTES,
     },
     providerKeys: Object.fromEntries(
       ENVIRONMENT_KEY_VARIABLES.flatMap(({ kind, variable }) => {

@@ -61,18 +61,39 @@ describe('the response cache', () => {
     const again = await callLlm({ cache: true });
     expect(again).toMatchObject({ text: first.text, cached: true, cost: '0', attempts: [], inputTokens: 12 });
     expect(fakes.openai.requests).toHaveLength(1);
-    // A hit: the lookup, then its usage row, which paid nothing and so commits without waiting for the WAL flush.
+    // A hit on the replica that stored the answer: its own copy (no lookup statement), then the hit's usage
+    // row, which paid nothing and so commits without waiting for the WAL flush.
     const statements = t.db.queries.slice(before);
-    expect(statements).toHaveLength(2);
-    expect(statements[0]).toMatch(/from specs\.response_cache/);
-    expect(statements[1]).toMatch(/insert into specs\.usage_records[\s\S]*set_config\('synchronous_commit', 'off', true\)/);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/insert into specs\.usage_records[\s\S]*set_config\('synchronous_commit', 'off', true\)/);
+    // Another replica has no copy: it reads the shared row once, then serves its own copy.
+    const second = await createTestApp({}, { database: t.db });
+    try {
+      const elsewhere = async () => {
+        const response = await second.graphql<{ callLlm: Result }>('mutation { callLlm(input: { prompt: "Say hello", maxTokens: 50, cache: true }) { text cached } }', {
+          token: member.token,
+        });
+        return response.data?.callLlm;
+      };
+      const beforeSecond = t.db.queries.length;
+      expect(await elsewhere()).toEqual({ text: first.text, cached: true });
+      expect(t.db.queries.slice(beforeSecond).filter((sql) => /from specs\.response_cache/.test(sql))).toHaveLength(1);
+      const beforeThird = t.db.queries.length;
+      expect(await elsewhere()).toEqual({ text: first.text, cached: true });
+      expect(t.db.queries.slice(beforeThird).filter((sql) => /from specs\.response_cache/.test(sql))).toHaveLength(0);
+    } finally {
+      await second.close();
+    }
+    expect(fakes.openai.requests).toHaveLength(1);
     expect(await usageRows()).toEqual([
       { user_id: member.id, cost: COST, cached: false, saved_cost: null, attempts: 1 },
       { user_id: member.id, cost: '0.00000000', cached: true, saved_cost: COST, attempts: 0 },
+      { user_id: member.id, cost: '0.00000000', cached: true, saved_cost: COST, attempts: 0 },
+      { user_id: member.id, cost: '0.00000000', cached: true, saved_cost: COST, attempts: 0 },
     ]);
-    // The usage summary counts the cached call at 0.
+    // The usage summary counts the cached calls at 0.
     const summary = await t.graphql<{ usage: { totalCost: string; calls: number } }>('{ usage { totalCost calls } }', { token: member.token });
-    expect(summary.data?.usage).toMatchObject({ totalCost: COST, calls: 2 });
+    expect(summary.data?.usage).toMatchObject({ totalCost: COST, calls: 4 });
   });
 
   it('records a hit under its own call\u2019s tags, not those of the call that stored the answer', async () => {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CacheableCall, type CacheScope, ResponseCache, type ResponseCacheOptions, responseCacheKey } from '../../src/modules/cache/response-cache.ts';
+import { RecentAnswers } from '../../src/modules/cache/recent-answers.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let db: TestDatabase;
@@ -240,5 +241,41 @@ describe('ResponseCache', () => {
     // A paired surrogate (an emoji) is ordinary text.
     expect(await cache.put(key, alice, { ...answer, text: 'sunny ☀️ 🌤' }, 60)).toBe(true);
     expect((await cache.get(key, alice))?.text).toBe('sunny ☀️ 🌤');
+  });
+});
+
+describe('ResponseCache with a replica\u2019s copy of recent answers', () => {
+  it('serves its copy without a statement, to the same scope only, until the shared row expires, each hit a copy of its own', async () => {
+    const clock = manualClock();
+    const recent = new RecentAnswers(1 << 20);
+    const writer = cacheOf({ now: clock.now, recent });
+    const key = responseCacheKey({ ...alice, projectId }, base);
+    expect(await writer.put(key, { ...alice, projectId }, answer, 60)).toBe(true);
+    const before = db.queries.length;
+    const first = (await writer.get(key, { ...alice, projectId }))!;
+    // Anyone who may read the project shares its answers (the caller checked that bob may).
+    expect(await writer.get(key, { ...bob, projectId })).toEqual(answer);
+    expect(db.queries.length).toBe(before);
+    // A user's own scope is not the project's, even with the same key.
+    expect(await writer.get(key, alice)).toBeNull();
+    first.text = 'changed by a caller';
+    expect((await writer.get(key, { ...alice, projectId }))!.text).toBe(answer.text);
+    // Past the row's expiry the copy is gone too.
+    clock.advance(61);
+    expect(await writer.get(key, { ...alice, projectId })).toBeNull();
+    expect(recent.size.entries).toBe(0);
+  });
+
+  it('fills its copy from a shared row another replica wrote, with that row\u2019s expiry', async () => {
+    const clock = manualClock();
+    const key = responseCacheKey(alice, base);
+    expect(await cacheOf({ now: clock.now }).put(key, alice, answer, 30)).toBe(true);
+    const reader = cacheOf({ now: clock.now, recent: new RecentAnswers(1 << 20) });
+    const before = db.queries.length;
+    expect(await reader.get(key, alice)).toEqual(answer);
+    expect(await reader.get(key, alice)).toEqual(answer);
+    expect(db.queries.length - before).toBe(1);
+    clock.advance(31);
+    expect(await reader.get(key, alice)).toBeNull();
   });
 });

@@ -68,13 +68,15 @@ export async function createTestApp(environment: Record<string, string> = {}, ap
   const runtime = await startRuntime({ config, orm: db.orm, databaseUrl: db.url, logger, secretBox });
   const app = runtime.app;
   // A test that writes to the database directly changes what the gateway caches per process (provider
-  // configurations, user keys): it forgets them after every such statement, as an operator would restart.
+  // configurations, user keys, recent cached answers): it forgets them after every such statement, as an
+  // operator would restart.
   const sql = db.sql;
   db.sql = async (text, values) => {
     try {
       return await sql(text, values);
     } finally {
       runtime.deps.routingCache?.clear();
+      runtime.deps.recentAnswers?.clear();
     }
   };
 

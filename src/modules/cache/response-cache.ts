@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GenerateRequest, ProviderKind } from '../../llm/types.ts';
 import { executeBound } from '../../db/query.ts';
+import { ownerOf, type RecentAnswers } from './recent-answers.ts';
 
 /**
  * Whose answers may be shared: one user's, or (with a project) everyone who can read the project.
@@ -56,6 +57,8 @@ export interface ResponseCacheOptions {
   maxEntries: number;
   /** An answer larger than this (as UTF-8 JSON) is not stored. */
   maxEntryBytes: number;
+  /** The replica's copy of answers it served or stored lately (recent-answers.ts), asked first. */
+  recent?: RecentAnswers | null;
   now?: () => Date;
 }
 
@@ -74,6 +77,7 @@ export class ResponseCache<T = unknown> {
   private readonly maxEntries: number;
   private readonly maxEntryBytes: number;
   private readonly now: () => Date;
+  private readonly recent: RecentAnswers | null;
 
   constructor(em: EntityManager, options: ResponseCacheOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
@@ -82,25 +86,33 @@ export class ResponseCache<T = unknown> {
     this.maxEntries = options.maxEntries;
     this.maxEntryBytes = options.maxEntryBytes;
     this.now = options.now ?? (() => new Date());
+    this.recent = options.recent ?? null;
   }
 
   /** The stored value, or null when absent, expired (even unswept) or written under another scope. */
   async get(key: string, scope: CacheScope): Promise<T | null> {
-    const now = this.now().toISOString();
+    const at = this.now();
+    const owner = ownerOf(scope);
+    const held = this.recent?.get(key, owner, at.getTime());
+    if (held) return JSON.parse(held) as T;
+    const now = at.toISOString();
     // On the path of every call that asks for the cache: a prepared statement (executeBound).
+    type Row = { json: string; expires_at: Date };
     const [row] =
       scope.projectId === null
-        ? await executeBound<{ result: T }>(
+        ? await executeBound<Row>(
             this.em,
-            'select result from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id is null and user_id = ?::uuid',
+            'select result::text as json, expires_at from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id is null and user_id = ?::uuid',
             [key, now, scope.userId],
           )
-        : await executeBound<{ result: T }>(
+        : await executeBound<Row>(
             this.em,
-            'select result from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id = ?::uuid',
+            'select result::text as json, expires_at from specs.response_cache where key = ? and expires_at > ?::timestamptz and project_id = ?::uuid',
             [key, now, scope.projectId],
           );
-    return row ? row.result : null;
+    if (!row) return null;
+    this.recent?.set(key, owner, row.json, new Date(row.expires_at).getTime());
+    return JSON.parse(row.json) as T;
   }
 
   /**
@@ -125,6 +137,7 @@ export class ResponseCache<T = unknown> {
        returning key`,
       [key, scope.userId, scope.projectId, json, sizeBytes, now.toISOString(), expiresAt.toISOString()],
     );
+    if (stored.length === 1) this.recent?.set(key, ownerOf(scope), json, expiresAt.getTime());
     return stored.length === 1;
   }
 
