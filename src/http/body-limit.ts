@@ -1,5 +1,6 @@
 // The request body limit, counted on the bytes actually read, for every route (GraphQL, graphql-sse,
 // /v1/*, export): a Content-Length is only a claim, and a chunked upload has none.
+import { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 
 export interface BodyLimitOptions {
@@ -41,9 +42,13 @@ async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Pro
 export function bodyLimitPlugin(options: BodyLimitOptions): Plugin {
   const message = 'The request body is too large.';
   return {
-    async onRequest({ request, url, fetchAPI, setRequest, endResponse }) {
+    async onRequest({ request, url, fetchAPI, setRequest, endResponse, serverContext }) {
       if (request.body === null) return;
       const declared = Number(request.headers.get('content-length') ?? '0');
+      // Over Node's HTTP server a body with a Content-Length within the limit is exactly that long: the
+      // parser delivers no byte past it and refuses a request that also says Transfer-Encoding. Only the
+      // others (chunked uploads, requests handed to yoga.fetch in process) are counted as they are read.
+      if (declared <= options.maxBytes && fromNodeWithLength(serverContext)) return;
       let body: Uint8Array<ArrayBuffer> | null;
       try {
         body = declared > options.maxBytes ? null : await readUpTo(request.body, options.maxBytes);
@@ -59,4 +64,10 @@ export function bodyLimitPlugin(options: BodyLimitOptions): Plugin {
       setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal }));
     },
   };
+}
+
+/** Whether the request came through Node's HTTP server with a Content-Length and no Transfer-Encoding. */
+function fromNodeWithLength(serverContext: unknown): boolean {
+  const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+  return req instanceof IncomingMessage && req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] === undefined;
 }
