@@ -199,6 +199,9 @@ export function buildApp(deps: AppDeps): App {
     renderGraphiQL,
     landingPage: false,
     batching: false,
+    // Bodies are limited by bodyLimitPlugin, for every route, before any of them reads one; yoga's own
+    // limit would pipe every GraphQL body through a counting stream into a new Request a second time.
+    maxRequestBodySize: false,
     maskedErrors: { maskError },
     cors: corsOptions(config.corsOrigins),
     logging: yogaLogger(logger),

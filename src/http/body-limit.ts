@@ -48,7 +48,7 @@ export function bodyLimitPlugin(options: BodyLimitOptions): Plugin {
       // Over Node's HTTP server a body with a Content-Length within the limit is exactly that long: the
       // parser delivers no byte past it and refuses a request that also says Transfer-Encoding. Only the
       // others (chunked uploads, requests handed to yoga.fetch in process) are counted as they are read.
-      if (declared <= options.maxBytes && fromNodeWithLength(serverContext)) return;
+      if (Number.isSafeInteger(declared) && declared <= options.maxBytes && fromNodeWithLength(serverContext)) return;
       let body: Uint8Array<ArrayBuffer> | null;
       try {
         body = declared > options.maxBytes ? null : await readUpTo(request.body, options.maxBytes);
