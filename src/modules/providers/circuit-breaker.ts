@@ -157,8 +157,8 @@ export class CircuitBreaker {
 
   /** After a successful attempt; `decision` is what admit returned. No SQL while the breaker is known clean. */
   async success(configurationId: string, decision: BreakerDecision): Promise<void> {
-    const at = this.now().toISOString();
     if (decision === 'trial') {
+      const at = this.now().toISOString();
       const [row] = await this.em.execute<{ configuration_id: string }[]>(
         `update specs.provider_health
          set state = 'CLOSED', failures = 0, window_started_at = null, opened_at = null, trial_at = null, updated_at = ?::timestamptz
@@ -171,6 +171,7 @@ export class CircuitBreaker {
     }
     const known = (await this.snapshot(this.now())).get(configurationId);
     if (!known || (known.state === 'CLOSED' && known.failures === 0)) return;
+    const at = this.now().toISOString();
     // Failures count while they come in a row: a success in between starts the count again.
     const cleared = await this.em.execute<{ configuration_id: string }[]>(
       `update specs.provider_health set failures = 0, window_started_at = null, updated_at = ?::timestamptz
