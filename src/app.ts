@@ -12,6 +12,7 @@ import { buildContext, type AppDeps, type Context } from './graphql/context.ts';
 import { createErrorMasker, errorCodePlugin } from './graphql/errors.ts';
 import { graphqlSsePlugin } from './graphql/graphql-sse.ts';
 import { multipartSubscriptionsPlugin } from './graphql/multipart-subscriptions.ts';
+import { sseResultsPlugin } from './graphql/sse-results.ts';
 import { protectionPlugins, requestLogPlugin } from './graphql/plugins.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { sharedEventsPlugin } from './graphql/shared-events.ts';
@@ -223,6 +224,8 @@ export function buildApp(deps: AppDeps): App {
       // graphql-sse's protocol (both modes) at /graphql/stream, with the same context as /graphql.
       graphqlSsePlugin({ logger, refusalOf }),
       errorCodePlugin(),
+      // Subscriptions over SSE at /graphql, one write per event (yoga's processor makes two).
+      sseResultsPlugin(),
       // Apollo Client's HTTP subscriptions (multipart/mixed; subscriptionSpec=1.0).
       multipartSubscriptionsPlugin({ logger }),
       ...protectionPlugins(config),

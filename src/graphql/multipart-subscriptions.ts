@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 
 type ResultProcessEvent = Parameters<NonNullable<Plugin['onResultProcess']>>[0];
 type ResultProcessor = Parameters<ResultProcessEvent['setResultProcessor']>[0];
-type StreamedResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
+export type StreamedResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
 const MEDIA_TYPE = 'multipart/mixed';
 const BOUNDARY = 'graphql';
@@ -45,7 +45,9 @@ function forClient(result: StreamedResult): ExecutionResult {
 }
 
 /** The text of one result: a result may carry its own serializer (yoga's `stringify`), else JSON. */
-function serialize(result: StreamedResult): string {
+export function serializeForClient(result: StreamedResult): string {
+  // Most results (each streamed delta) carry nothing internal: no copy to make.
+  if (!result.errors?.length && !result.extensions) return result.stringify ? result.stringify(result) : JSON.stringify(result);
   const clean = forClient(result);
   return result.stringify ? result.stringify(clean) : JSON.stringify(clean);
 }
@@ -99,7 +101,7 @@ function multipartSubscriptionProcessor(heartbeatMs: number, logger?: Logger): R
           end(controller);
           return;
         }
-        controller.enqueue(part(`{"payload":${serialize(next.value)}}`));
+        controller.enqueue(part(`{"payload":${serializeForClient(next.value)}}`));
       },
       async cancel() {
         // The client went away: stop the heartbeat and the subscription (its source stream is released).
