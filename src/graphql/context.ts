@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import { lazyFork } from '../db/lazy-fork.ts';
 import { lazyRecord } from '../lazy.ts';
 import type { Viewer } from '../modules/auth/auth.service.ts';
 import type { AnalysisRun } from '../modules/analysis/analysis-run.entity.ts';
@@ -60,7 +61,8 @@ function createLoaders(services: Services): Loaders {
 
 /** Builds the context from an Authorization value: the same for HTTP, SSE and WebSocket. */
 export async function buildContext(deps: AppDeps, authorization: string | null | undefined): Promise<Context> {
-  const em = deps.orm.em.fork();
+  // Forked on first use: an operation that only sends statements through the pool never builds one.
+  const em = lazyFork(deps.orm.em);
   const services = createServices(em, deps);
   const authentication = await services.auth.authenticate(authorization);
   return { em, viewer: authentication.viewer, authProblem: authentication.problem, services, loaders: createLoaders(services), deps };
