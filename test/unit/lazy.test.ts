@@ -15,7 +15,19 @@ describe('lazyRecord', () => {
     expect(record.b).toBe(b);
     expect(record.b.a).toBe(record.a);
     expect(built).toEqual(['b', 'a']);
-    expect(Object.keys(record)).toEqual(['a', 'b', 'c']);
+    const keys: string[] = [];
+    for (const key in record) keys.push(key);
+    expect(keys.sort()).toEqual(['a', 'b', 'c']);
+    expect('c' in record).toBe(true);
     expect(built).toEqual(['b', 'a']);
+    // Built values are the record's own, read-only; another record of the same keys builds its own.
+    expect(() => Object.assign(record, { a: { name: 'changed' } })).toThrow(TypeError);
+    const other = lazyRecord<{ a: { name: string }; b: { name: string; a: { name: string } }; c: number }>({
+      a: () => ({ name: 'other a' }),
+      b: (self) => ({ name: 'other b', a: self.a }),
+      c: () => 4,
+    });
+    expect(other.b.a.name).toBe('other a');
+    expect(record.a.name).toBe('a');
   });
 });
