@@ -16,6 +16,8 @@ describe('access tokens', () => {
     const token = generateToken();
     expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken(token)).not.toContain(token.slice(6));
+    // The form stored tokens were hashed in: a known vector (SHA-256 of "abc").
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(tokenHint(token)).toBe(token.slice(0, 10));
   });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 // Tokens are opaque: a recognisable prefix (so secret scanners can find leaked ones) and 256 random bits.
 const TOKEN_PREFIX = 'agora_';
@@ -8,8 +8,9 @@ export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
+/** SHA-256 hex, the form tokens are stored and cached under (one-shot: no Hash object per request). */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export function isWellFormedToken(token: string): boolean {
