@@ -127,6 +127,9 @@ const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** One log line per HTTP request: method, path, status, operation name, duration, and the trace id when tracing is on. */
 export function requestLogPlugin(logger: Logger): Plugin {
+  // The line is built here from six known fields (none a secret, whatever the request held), so it skips
+  // the logger's key-based redaction, which cost more than the rest of the line (2 of 3.5 us here).
+  const lines = logger.child({}, { redact: [] });
   return {
     onRequest({ request, url }) {
       // The server adapter's URL, parsed once per request for every hook (the REST routes read it too).
@@ -153,7 +156,7 @@ export function requestLogPlugin(logger: Logger): Plugin {
       };
       // Written once the response is on its way (this hook runs before it is sent): the line's
       // serialisation and write are not part of the request's latency.
-      setImmediate(() => logger.info(line, 'request'));
+      setImmediate(() => lines.info(line, 'request'));
     },
   };
 }
