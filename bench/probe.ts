@@ -7,6 +7,7 @@
 //   npm run bench:probe                            callLlm
 //   PROBE_QUERY='{ providers { id } }' ...          any GraphQL document
 //   PROBE_V1=1 ...                                  POST /v1/chat/completions
+//   PROBE_ACCEPT='text/event-stream' ...            an Accept header (a subscription over SSE, with PROBE_QUERY)
 //   PROBE_PROFILE=1 ...                             CPU profiles of the sequential requests and the 10-connection load
 //                                                  (bench/results/profiles/probe-sequential.txt, probe-10.txt)
 //   BENCH_GATEWAY_ENV='{"NAME":"value"}' ...        the gateway's environment, added to
@@ -26,7 +27,7 @@ const url = v1 ? bench.httpUrl.replace('/graphql', '/v1/chat/completions') : ben
 const body = v1
   ? JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
   : JSON.stringify({ query: process.env.PROBE_QUERY ?? 'mutation { callLlm(input: { prompt: "hi" }) { text tokensUsed cost } }' });
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${bench.admin.token}` };
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${bench.admin.token}`, ...(process.env.PROBE_ACCEPT ? { accept: process.env.PROBE_ACCEPT } : {}) };
 const send = () => fetch(url, { method: 'POST', headers, body }).then((response) => response.text());
 const statements = () => bench.gateway.call<number>('statements');
 const megabytes = (bytes: number) => Math.round(bytes / 1e6);

@@ -60,9 +60,13 @@ export async function* guardStream(
     yield { type: 'error', error: toError(error) };
   } finally {
     callerSignal.removeEventListener('abort', forwardAbort);
-    upstream.abort();
+    // With a reason made once: abort() without one builds a DOMException (its stack captured) per stream.
+    upstream.abort(STREAM_ENDED);
   }
 }
+
+/** Why a stream's upstream request is aborted once the stream is over (or its consumer went away). */
+const STREAM_ENDED = new DOMException('The stream ended.', 'AbortError');
 
 /**
  * A fetch for SDKs that take no timeout of their own with a caller signal (Mistral, Ollama):
