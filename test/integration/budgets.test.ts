@@ -216,12 +216,14 @@ describe('the ledger', () => {
     expect(await writer.sweepAbandoned()).toBe(1);
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
     expect(await writer.sweepAbandoned()).toBe(0);
+    // Another call in flight: a second release of the swept reservation would show in its amount.
+    await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.50000000', unbounded: null }), { ...pending, deadlineAt: new Date(Date.now() + 60_000) });
     // The call turns out to have finished after all: its charge counts, nothing is released twice.
     await writer.settle(reservation.usageId!, {
       userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.10000000',
       latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, settlement: ledger.settlement(reservation, '0.10000000', 'SUCCEEDED'),
     });
-    expect(await budgetRow(budget.id)).toEqual({ spent: '0.10000000', reserved: '0.00000000' });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.10000000', reserved: '0.50000000' });
     expect(await t.db.sql('select status from specs.usage_records where id = $1', [reservation.usageId])).toEqual([{ status: 'ABORTED' }]);
   });
 
@@ -230,18 +232,20 @@ describe('the ledger', () => {
     const ledger = new BudgetLedger(t.db.orm.em.fork());
     const pending = { userId: member.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() + 60_000) };
     const first = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.25000000', unbounded: null }), pending))!;
+    // Another call in flight: a second release would show in its amount.
+    await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.05000000', unbounded: null }), pending);
     await ledger.release(first);
     await ledger.release(first);
-    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.00000000' });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.05000000' });
     // The fallback's reservation is a row of its own; the settlement releases it and charges the call.
     const fallback = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.40000000', unbounded: null })))!;
     expect(fallback.onRow).toBe(false);
-    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.40000000' });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.45000000' });
     await new UsageWriter(t.db.orm.em.fork()).settle(first.usageId!, {
       userId: member.id, projectId: null, provider: 'CLAUDE', model: 'claude-haiku', inputTokens: 1, outputTokens: 1, cost: '0.30000000',
       latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 2, settlement: ledger.settlement(fallback, '0.30000000', 'SUCCEEDED'),
     });
-    expect(await budgetRow(budget.id)).toEqual({ spent: '0.30000000', reserved: '0.00000000' });
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.30000000', reserved: '0.05000000' });
     expect(await t.db.sql('select id from specs.budget_reservations')).toEqual([]);
   });
 
@@ -323,6 +327,36 @@ describe('budgeted settlements through the group commit', () => {
       expect(result.map((budget) => budget.id).sort()).toEqual([...batched.reservations[index]!.budgetIds].sort());
       expect(result.find((budget) => budget.id === global.id)).toMatchObject({ spent: '1.32000000', limit_amount: '10.00000000', warn_at: 0.5 });
     }
+  });
+
+  it('releases in one statement reservations held on rows and a fallback\u2019s of its own, and a row settled already releases nothing again', async () => {
+    const budget = (await setBudget({ scope: 'GLOBAL', period: 'TOTAL', limit: '10' })).data!.setBudget;
+    const ledger = new BudgetLedger(t.db.orm.em.fork());
+    const [onRow, fallen, swept] = [await reserved(ledger, null, '1.00000000'), await reserved(ledger, null, '2.00000000'), await reserved(ledger, null, '4.00000000')];
+    // The second call went on to a fallback: its row's reservation back, one of its own instead.
+    await ledger.release(fallen);
+    const fallback = (await ledger.reserve(actor(), null, () => ({ maxCost: '0.50000000', unbounded: null })))!;
+    expect(fallback.onRow).toBe(false);
+    // The third was settled by the sweeper already (its reservation released then).
+    await t.db.sql(`update specs.usage_records set deadline_at = now() - interval '1 minute' where id = $1`, [swept.usageId]);
+    expect(await new UsageWriter(t.db.orm.em.fork()).sweepAbandoned()).toBe(1);
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '1.50000000' });
+    // A call still in flight keeps its reservation through all of it (a second release of the swept one would show here).
+    await reserved(ledger, null, '3.00000000');
+    const flushes: string[] = [];
+    const batch = createLedgerBatch(t.db.orm.em.fork(), (kind, rows) => flushes.push(`${kind} ${rows}`));
+    const writer = () => new UsageWriter(t.db.orm.em.fork(), batch);
+    await Promise.all([
+      writer().settle(onRow.usageId!, { ...outcome(null, '0.10000000'), settlement: ledger.settlement(onRow, '0.10000000', 'SUCCEEDED') }),
+      writer().settle(fallen.usageId!, { ...outcome(null, '0.20000000'), settlement: ledger.settlement(fallback, '0.20000000', 'SUCCEEDED') }),
+      writer().settle(swept.usageId!, { ...outcome(null, '0.40000000'), settlement: ledger.settlement(swept, '0.40000000', 'SUCCEEDED') }),
+    ]);
+    expect(flushes).toEqual(['budgeted 3']);
+    // Every charge counts (the swept call was billed after all); every reservation is released exactly once.
+    expect(await budgetRow(budget.id)).toEqual({ spent: '0.70000000', reserved: '3.00000000' });
+    expect(await t.db.sql('select id from specs.budget_reservations')).toEqual([]);
+    const statuses = await t.db.sql<{ id: string; status: string }>('select id, status from specs.usage_records where id = any($1)', [[onRow.usageId, fallen.usageId, swept.usageId]]);
+    expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({ [onRow.usageId!]: 'SUCCEEDED', [fallen.usageId!]: 'SUCCEEDED', [swept.usageId!]: 'ABORTED' });
   });
 
   it('keeps only the later period\u2019s charges when a DAY budget turns between two settlements of one statement', async () => {
