@@ -26,10 +26,12 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'agora-deploy-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A tool that checks a file with its own parser, or a loud skip when it is not installed. */
+/** A tool that checks a file with its own parser; when it is not installed, a loud skip, or under CI=true (which installs it) a failure. */
 function withTool(tool: string, versionArgs: string[]): typeof it | typeof it.skip {
   if (spawnSync(tool, versionArgs).status === 0) return it;
-  console.warn(`\n!!! SKIPPED: \`${tool}\` is not installed: its own check of the deploy files does not run (apt-get install ${tool === 'promtool' ? 'prometheus' : tool}).\n`);
+  const message = `\`${tool}\` is not installed: its own check of the deploy files does not run (apt-get install ${tool === 'promtool' ? 'prometheus' : tool}).`;
+  if (process.env.CI === 'true') throw new Error(message);
+  console.warn(`\n!!! SKIPPED: ${message}\n`);
   return it.skip;
 }
 
