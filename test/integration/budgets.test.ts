@@ -210,7 +210,8 @@ describe('the ledger', () => {
     const ledger = new BudgetLedger(t.db.orm.em.fork());
     const pending = { userId: member.id, projectId: null, provider: 'OPENAI' as const, model: 'gpt-4o-mini', streamed: false, tags: [], deadlineAt: new Date(Date.now() - 1000) };
     const reservation = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.25000000', unbounded: null }), pending))!;
-    expect(reservation).toMatchObject({ onRow: true, id: reservation.usageId });
+    expect(reservation.usageId).toEqual(expect.any(String));
+    expect(reservation.id).toBe(reservation.usageId);
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.25000000' });
     const writer = new UsageWriter(t.db.orm.em.fork());
     expect(await writer.sweepAbandoned()).toBe(1);
@@ -239,7 +240,7 @@ describe('the ledger', () => {
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.05000000' });
     // The fallback's reservation is a row of its own; the settlement releases it and charges the call.
     const fallback = (await ledger.reserve({ id: member.id, role: 'MEMBER' }, null, () => ({ maxCost: '0.40000000', unbounded: null })))!;
-    expect(fallback.onRow).toBe(false);
+    expect(fallback.usageId).toBeNull();
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.00000000', reserved: '0.45000000' });
     await new UsageWriter(t.db.orm.em.fork()).settle(first.usageId!, {
       userId: member.id, projectId: null, provider: 'CLAUDE', model: 'claude-haiku', inputTokens: 1, outputTokens: 1, cost: '0.30000000',
@@ -258,7 +259,7 @@ describe('the ledger', () => {
     await new UsageWriter(t.db.orm.em.fork()).record({
       userId: member.id, projectId: null, provider: 'OPENAI', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, cost: '0.80000000',
       latencyMs: 1, status: 'SUCCEEDED', errorClass: null, streamed: false, attempts: 1, at: beforeMidnight,
-      settlement: { reservationId: first.id, onRow: first.onRow, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
+      settlement: { reservationId: first.id, onRow: first.usageId !== null, budgetIds: first.budgetIds, reserved: first.amount, charge: '0.80000000' },
     });
     expect(await budgetRow(budget.id)).toEqual({ spent: '0.80000000', reserved: '0.00000000' });
     await expect(ledger(new Date('2026-03-01T23:59:50Z')).reserve(actor, null, () => ({ maxCost: '0.30000000', unbounded: null }))).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
@@ -336,7 +337,7 @@ describe('budgeted settlements through the group commit', () => {
     // The second call went on to a fallback: its row's reservation back, one of its own instead.
     await ledger.release(fallen);
     const fallback = (await ledger.reserve(actor(), null, () => ({ maxCost: '0.50000000', unbounded: null })))!;
-    expect(fallback.onRow).toBe(false);
+    expect(fallback.usageId).toBeNull();
     // The third was settled by the sweeper already (its reservation released then).
     await t.db.sql(`update specs.usage_records set deadline_at = now() - interval '1 minute' where id = $1`, [swept.usageId]);
     expect(await new UsageWriter(t.db.orm.em.fork()).sweepAbandoned()).toBe(1);

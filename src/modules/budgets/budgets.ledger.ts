@@ -32,10 +32,8 @@ export interface Reservation {
   id: string;
   budgetIds: string[];
   amount: string;
-  /** Held on the call's PENDING usage row, which the reservation's statement opened (see UsageWriter.open). */
-  onRow: boolean;
-  /** The call's PENDING usage row, when the reservation's statement opened it. */
-  usageId?: string | null;
+  /** The call's PENDING usage row when the reservation's statement opened it, which then holds the reservation; null for a fallback's. */
+  usageId: string | null;
 }
 
 interface LockedBudget {
@@ -147,7 +145,7 @@ export class BudgetLedger {
       ],
     );
     const over = rows.filter((row) => !row.fits);
-    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost, onRow: opened !== null, usageId: opened?.id ?? null };
+    if (over.length === 0) return { id, budgetIds: ids, amount: bound.maxCost, usageId: opened?.id ?? null };
     for (const row of over) this.publish(row.id, 'EXCEEDED');
     const first = over[0]!;
     const refusing = budgets.find((budget) => budget.id === first.id);
@@ -167,12 +165,12 @@ export class BudgetLedger {
    */
   settlement(reservation: Reservation, cost: string | null, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Settlement {
     const charge = cost ?? (status === 'FAILED' ? '0' : reservation.amount);
-    return { reservationId: reservation.id, onRow: reservation.onRow, budgetIds: reservation.budgetIds, reserved: reservation.amount, charge };
+    return { reservationId: reservation.id, onRow: reservation.usageId !== null, budgetIds: reservation.budgetIds, reserved: reservation.amount, charge };
   }
 
   /** Gives a reservation back unspent: the call went on elsewhere (a fallback reserves its own). */
   async release(reservation: Reservation): Promise<void> {
-    if (reservation.onRow) {
+    if (reservation.usageId !== null) {
       // Off the PENDING row (still PENDING: a row the sweeper settled had its reservation released then).
       await this.em.execute(
         `with held as (
