@@ -3,7 +3,8 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
 
 type ResultProcessEvent = Parameters<NonNullable<Plugin['onResultProcess']>>[0];
-type ResultProcessor = Parameters<ResultProcessEvent['setResultProcessor']>[0];
+/** What yoga turns a result into a Response with (setResultProcessor's argument). */
+export type ResultProcessor = Parameters<ResultProcessEvent['setResultProcessor']>[0];
 export type StreamedResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
 const MEDIA_TYPE = 'multipart/mixed';

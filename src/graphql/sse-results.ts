@@ -4,10 +4,7 @@
 // per streamed delta. The frames on the wire are the same bytes as yoga's, its keep-alive pings included.
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { serializeForClient, type StreamedResult } from './multipart-subscriptions.ts';
-
-type ResultProcessEvent = Parameters<NonNullable<Plugin['onResultProcess']>>[0];
-type ResultProcessor = Parameters<ResultProcessEvent['setResultProcessor']>[0];
+import { type ResultProcessor, serializeForClient, type StreamedResult } from './multipart-subscriptions.ts';
 
 const MEDIA_TYPE = 'text/event-stream';
 const HEADERS = { 'Content-Type': MEDIA_TYPE, Connection: 'keep-alive', 'Cache-Control': 'no-cache', 'Content-Encoding': 'none' };

@@ -1,5 +1,6 @@
-// The request body limit, counted on the bytes actually read, for every route (GraphQL, graphql-sse,
-// /v1/*, export): a Content-Length is only a claim, and a chunked upload has none.
+// The request body limit, for every route (GraphQL, graphql-sse, /v1/*, export): a body is counted on the
+// bytes actually read (a chunked upload declares no length), unless Node's HTTP server delivered it with a
+// Content-Length, which its parser then holds it to.
 import { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 
