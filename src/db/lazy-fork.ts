@@ -10,31 +10,42 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 const SHARED_PROPERTIES = new Set<PropertyKey>(['config', 'driver', 'metadata']);
 const SHARED_METHODS = new Set<PropertyKey>(['getConnection', 'getDriver', 'getPlatform', 'getMetadata']);
 
+/** Methods bound to their EntityManager, by property. */
+type BoundMethods = Map<PropertyKey, unknown>;
+/**
+ * What every request's proxy of one root shares: the root's bound methods, and the proxy target (it only
+ * lends the proxies the class, so that instanceof EntityManager holds; no state lives there).
+ */
+const perRoot = new WeakMap<EntityManager, { methods: BoundMethods; target: EntityManager }>();
+const notInTransaction = () => false;
+
+/** `target[property]`, a method bound to `target` (cached in `methods` while the property holds the same function). */
+function forwarded(target: EntityManager, methods: BoundMethods, property: PropertyKey): unknown {
+  const value: unknown = Reflect.get(target, property, target);
+  if (typeof value !== 'function') return value;
+  let method = methods.get(property);
+  if (method === undefined || (method as { source?: unknown }).source !== value) {
+    method = Object.assign((value as (...args: unknown[]) => unknown).bind(target), { source: value });
+    methods.set(property, method);
+  }
+  return method;
+}
+
 export function lazyFork(root: EntityManager): EntityManager {
   let fork: EntityManager | null = null;
+  let forkMethods: BoundMethods | null = null;
   const real = (): EntityManager => (fork ??= root.fork());
-  const bound = new WeakMap<EntityManager, Map<PropertyKey, unknown>>();
-  const forwarded = (target: EntityManager, property: PropertyKey): unknown => {
-    const value: unknown = Reflect.get(target, property, target);
-    if (typeof value !== 'function') return value;
-    let methods = bound.get(target);
-    if (!methods) bound.set(target, (methods = new Map()));
-    let method = methods.get(property);
-    if (method === undefined || (method as { source?: unknown }).source !== value) {
-      method = Object.assign((value as (...args: unknown[]) => unknown).bind(target), { source: value });
-      methods.set(property, method);
-    }
-    return method;
-  };
-  const notForked = () => false;
-  // The proxy's own target only lends it the class (instanceof EntityManager holds); no state lives there.
-  return new Proxy(Object.create(Object.getPrototypeOf(root) as object) as EntityManager, {
+  let shared = perRoot.get(root);
+  if (!shared) perRoot.set(root, (shared = { methods: new Map(), target: Object.create(Object.getPrototypeOf(root) as object) as EntityManager }));
+  const boundToRoot = shared.methods;
+  const fromFork = (property: PropertyKey) => forwarded(real(), (forkMethods ??= new Map()), property);
+  return new Proxy(shared.target, {
     get(_target, property) {
       if (fork === null) {
-        if (property === 'isInTransaction') return notForked;
-        if (SHARED_PROPERTIES.has(property) || SHARED_METHODS.has(property)) return forwarded(root, property);
+        if (property === 'isInTransaction') return notInTransaction;
+        if (SHARED_PROPERTIES.has(property) || SHARED_METHODS.has(property)) return forwarded(root, boundToRoot, property);
       }
-      return forwarded(real(), property);
+      return fromFork(property);
     },
     set: (_target, property, value) => Reflect.set(real(), property, value),
     has: (_target, property) => Reflect.has(real(), property),
