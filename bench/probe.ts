@@ -8,6 +8,7 @@
 //   PROBE_QUERY='{ providers { id } }' ...          any GraphQL document
 //   PROBE_V1=1 ...                                  POST /v1/chat/completions
 //   PROBE_ACCEPT='text/event-stream' ...            an Accept header (a subscription over SSE, with PROBE_QUERY)
+//   PROBE_PROJECTS=50 ...                           the admin owns this many projects (from a template) first
 //   PROBE_PROFILE=1 ...                             CPU profiles of the sequential requests and the 10-connection load
 //                                                  (bench/results/profiles/probe-sequential.txt, probe-10.txt)
 //   BENCH_GATEWAY_ENV='{"NAME":"value"}' ...        the gateway's environment, added to
@@ -32,6 +33,9 @@ const send = () => fetch(url, { method: 'POST', headers, body }).then((response)
 const statements = () => bench.gateway.call<number>('statements');
 const megabytes = (bytes: number) => Math.round(bytes / 1e6);
 try {
+  for (let i = 0; i < Number(process.env.PROBE_PROJECTS ?? 0); i += 1) {
+    await bench.graphql('mutation($name: String!) { createProject(input: { name: $name, templateId: "rest-api" }) { id } }', { name: `Probe ${i}` });
+  }
   console.log(`answer: ${(await send()).slice(0, 200)}`);
   for (let i = 0; i < 300; i += 1) await send();
   const sequential = 300;

@@ -39,8 +39,12 @@ export function toConnection<T extends { createdAt: Date; id: string }>(rows: T[
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: Boolean(after),
-      startCursor: page[0] ? encodeCursor(page[0]) : null,
-      endCursor: page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+      get startCursor() {
+        return page[0] ? encodeCursor(page[0]) : null;
+      },
+      get endCursor() {
+        return page.length > 0 ? encodeCursor(page[page.length - 1]!) : null;
+      },
     },
   };
 }

@@ -155,6 +155,27 @@ describe('projects', () => {
     expect((await t.graphql('query($id: ID!) { project(id: $id) { id } }', { variables: { id }, token: searcher.token })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('lists every field of a project and its specifications as the project itself reads them (the list reads plain rows)', async () => {
+    const lister = await t.createUser('projects-fields@example.com');
+    const created = await createProject({ name: 'Fields', description: 'All of them', templateId: 'rest-api' }, lister.token);
+    await t.graphql('mutation($id: ID!) { setProjectLlm(projectId: $id, provider: OPENAI, model: "gpt-4o-mini") { id } }', { variables: { id: created.id }, token: lister.token });
+    const fields =
+      'id name description phase llmProvider llmModel sourceRepoUrl templateSlug maturityScore createdAt updatedAt owner { id } specifications { id category key value confidence source updatedAt }';
+    const listed = await t.graphql<{ projects: { edges: { cursor: string; node: Record<string, unknown> }[]; pageInfo: { startCursor: string; endCursor: string } } }>(
+      `{ projects(first: 1) { edges { cursor node { ${fields} } } pageInfo { startCursor endCursor } } }`,
+      { token: lister.token },
+    );
+    const single = await t.graphql<{ project: Record<string, unknown> }>(`query($id: ID!) { project(id: $id) { ${fields} } }`, { variables: { id: created.id }, token: lister.token });
+    expect(single.errors).toBeUndefined();
+    expect(single.data?.project).toMatchObject({ llmModel: 'gpt-4o-mini', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(listed.data?.projects.edges[0]?.node).toEqual(single.data?.project);
+    const specifications = single.data!.project.specifications as { updatedAt: string }[];
+    expect(specifications.length).toBeGreaterThan(3);
+    expect(specifications.every((specification) => !Number.isNaN(Date.parse(specification.updatedAt)))).toBe(true);
+    const { edges, pageInfo } = listed.data!.projects;
+    expect([pageInfo.startCursor, pageInfo.endCursor]).toEqual([edges[0]!.cursor, edges[0]!.cursor]);
+  });
+
   it('keeps members out of each other\u2019s projects (NOT_FOUND)', async () => {
     const project = await createProject({ name: 'Private' });
     const other = await t.createUser('projects-other@example.com');

@@ -5,7 +5,7 @@ import { providerName } from '../../llm/provider-kinds.ts';
 import type { ProviderKind } from '../../llm/types.ts';
 import { AnalysisRunSchema } from '../analysis/analysis-run.entity.ts';
 import { requireModelId } from '../calls/call-router.ts';
-import { escapeLike, groupedBy, idList, isUuid } from '../../db/query.ts';
+import { escapeLike, executeBound, groupedBy, isUuid } from '../../db/query.ts';
 import { TemplatesService } from '../templates/templates.service.ts';
 import { type CodeFile, CodeFileSchema } from './code-file.entity.ts';
 import { languageOf, normaliseFilePath } from '../templates/file-paths.ts';
@@ -47,6 +47,9 @@ export function maturityScore(specifications: readonly Pick<Specification, 'cate
   return Math.round((covered / MATURITY_CATEGORIES.length) * 100);
 }
 
+// Lists read plain rows (a page of projects shows hundreds of specifications; entities cost CPU). The
+// driver hands timestamps over as text: a view parses one into a Date only when something reads it (a
+// page that asks for no dates parses none), each time it is read.
 interface ProjectRow {
   id: string;
   owner_id: string;
@@ -57,8 +60,8 @@ interface ProjectRow {
   llm_model: string | null;
   source_repo_url: string | null;
   template_slug: string | null;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
 interface SpecificationRow {
@@ -68,8 +71,65 @@ interface SpecificationRow {
   value: string;
   confidence: number;
   source: SpecificationSource;
-  created_at: Date;
-  updated_at: Date;
+  updated_at: string;
+}
+
+class ProjectRowView implements ProjectView {
+  readonly id: string;
+  readonly owner: { id: string };
+  readonly name: string;
+  readonly description: string;
+  readonly phase: Phase;
+  readonly llmProvider: ProviderKind | null;
+  readonly llmModel: string | null;
+  readonly sourceRepoUrl: string | null;
+  readonly templateSlug: string | null;
+  readonly #row: ProjectRow;
+
+  constructor(row: ProjectRow) {
+    this.id = row.id;
+    this.owner = { id: row.owner_id };
+    this.name = row.name;
+    this.description = row.description;
+    this.phase = row.phase;
+    this.llmProvider = row.llm_provider;
+    this.llmModel = row.llm_model;
+    this.sourceRepoUrl = row.source_repo_url;
+    this.templateSlug = row.template_slug;
+    this.#row = row;
+  }
+
+  get createdAt(): Date {
+    return new Date(this.#row.created_at);
+  }
+
+  get updatedAt(): Date {
+    return new Date(this.#row.updated_at);
+  }
+}
+
+class SpecificationRowView implements SpecificationView {
+  readonly id: string;
+  readonly category: string;
+  readonly key: string;
+  readonly value: string;
+  readonly confidence: number;
+  readonly source: SpecificationSource;
+  readonly #row: SpecificationRow;
+
+  constructor(row: SpecificationRow) {
+    this.id = row.id;
+    this.category = row.category;
+    this.key = row.key;
+    this.value = row.value;
+    this.confidence = Number(row.confidence);
+    this.source = row.source;
+    this.#row = row;
+  }
+
+  get updatedAt(): Date {
+    return new Date(this.#row.updated_at);
+  }
 }
 
 export class ProjectsService {
@@ -103,25 +163,14 @@ export class ProjectsService {
       values.push(after.createdAt.toISOString(), after.id);
     }
     values.push(first);
-    const rows = await this.em.execute<ProjectRow[]>(
+    const rows = await executeBound<ProjectRow>(
+      this.em,
       `select id, owner_id, name, description, phase, llm_provider, llm_model, source_repo_url, template_slug, created_at, updated_at
        from specs.projects ${clauses.length ? `where ${clauses.join(' and ')}` : ''}
        order by created_at desc, id desc limit ?`,
       values,
     );
-    return rows.map((row) => ({
-      id: row.id,
-      owner: { id: row.owner_id },
-      name: row.name,
-      description: row.description,
-      phase: row.phase,
-      llmProvider: row.llm_provider,
-      llmModel: row.llm_model,
-      sourceRepoUrl: row.source_repo_url,
-      templateSlug: row.template_slug,
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-    }));
+    return rows.map((row) => new ProjectRowView(row));
   }
 
   /** Creates a project, seeded from a template when one is named, in one transaction. */
@@ -226,21 +275,13 @@ export class ProjectsService {
   // Batch readers for DataLoader: one query for many projects.
   /** Specifications of many projects as plain rows: a page of projects lists hundreds, and entities cost CPU. */
   async specificationsFor(projectIds: readonly string[]): Promise<SpecificationView[][]> {
-    const rows = await this.em.execute<(SpecificationRow & { project_id: string })[]>(
-      `select id, project_id, category, key, value, confidence, source, created_at, updated_at
-       from specs.specifications where project_id in (?) order by category, key`,
-      [idList(projectIds)],
+    const rows = await executeBound<SpecificationRow & { project_id: string }>(
+      this.em,
+      `select project_id, id, category, key, value, confidence, source, updated_at
+       from specs.specifications where project_id = any(?::uuid[]) order by category, key`,
+      [projectIds],
     );
-    return groupedBy(projectIds, rows, (row) => row.project_id, (row) => ({
-      id: row.id,
-      category: row.category,
-      key: row.key,
-      value: row.value,
-      confidence: Number(row.confidence),
-      source: row.source,
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-    }));
+    return groupedBy(projectIds, rows, (row) => row.project_id, (row) => new SpecificationRowView(row));
   }
 
   async codeFilesFor(projectIds: readonly string[]): Promise<CodeFile[][]> {

@@ -25,4 +25,4 @@ export const SpecificationSchema = defineEntity({
 export type Specification = InferEntity<typeof SpecificationSchema>;
 
 /** What readers of a specification see: read straight from SQL for lists, or the entity itself. */
-export type SpecificationView = Pick<Specification, 'id' | 'category' | 'key' | 'value' | 'confidence' | 'source' | 'createdAt' | 'updatedAt'>;
+export type SpecificationView = Pick<Specification, 'id' | 'category' | 'key' | 'value' | 'confidence' | 'source' | 'updatedAt'>;
