@@ -27,8 +27,10 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
   const bare = await startChild('bare yoga', join(ROOT, 'bench/children/bare-yoga.child.ts'), { env: {} });
   try {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const targets: Record<'bare' | 'providerIds' | 'providers' | 'projects', LoadTarget> = {
-      bare: { url: `http://127.0.0.1:${Number(bare.info.port)}/graphql`, body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'application/json' }, server: bare },
+    const bareUrl = `http://127.0.0.1:${Number(bare.info.port)}/graphql`;
+    const targets: Record<'bare' | 'bareProjects' | 'providerIds' | 'providers' | 'projects', LoadTarget> = {
+      bare: { url: bareUrl, body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'application/json' }, server: bare },
+      bareProjects: { url: bareUrl, body: JSON.stringify({ query: PROJECTS }), headers: { 'content-type': 'application/json' }, server: bare },
       providerIds: { url: bench.httpUrl, body: JSON.stringify({ query: PROVIDER_IDS }), headers, server: bench.gateway },
       providers: { url: bench.httpUrl, body: JSON.stringify({ query: PROVIDERS }), headers, server: bench.gateway },
       projects: { url: bench.httpUrl, body: JSON.stringify({ query: PROJECTS }), headers, server: bench.gateway },
@@ -36,11 +38,11 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
     type Name = keyof typeof targets;
     const names = Object.keys(targets) as Name[];
     for (const name of names) await load(targets[name], CONNECTIONS, 1);
-    const runs: Record<Name, LoadResult[]> = { bare: [], providerIds: [], providers: [], projects: [] };
+    const runs: Record<Name, LoadResult[]> = { bare: [], bareProjects: [], providerIds: [], providers: [], projects: [] };
     for (let round = 0; round < settings.rounds; round += 1) {
       for (const name of rotation(names, round)) {
         const measure = () => load(targets[name], CONNECTIONS, settings.seconds);
-        runs[name].push(name === 'bare' ? await measure() : await bench.profiled(`reads-${name}-round-${round + 1}`, measure));
+        runs[name].push(name === 'bare' || name === 'bareProjects' ? await measure() : await bench.profiled(`reads-${name}-round-${round + 1}`, measure));
       }
     }
     const rps = (name: Name) => median(runs[name].map((run) => run.requestsPerSecond));
@@ -49,6 +51,7 @@ export async function readThroughputFigure(bench: Bench): Promise<void> {
       ['providerIds', PROVIDER_IDS, `${providers.providers.length} providers`, 0.8],
       ['providers', PROVIDERS, `${providers.providers.length} providers`, null],
       ['projects', 'a page of 50 projects with their specifications', `${specifications} specifications`, 0.3],
+      ['bareProjects', 'the same page answered by bare yoga from memory (no data access, no auth, no plugins: a floor)', '300 specifications', null],
     ] as const) {
       const ratios = runs[name].map((run, index) => run.requestsPerSecond / runs.bare[index]!.requestsPerSecond);
       const ratio = median(ratios);
