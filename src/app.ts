@@ -40,6 +40,9 @@ export interface App {
   stop(options?: { drain?: () => Promise<void> }): Promise<void>;
 }
 
+/** Subscription fields whose followers share one execution per event (see sharedEventsPlugin). */
+const SHARED_EVENT_FIELDS = ['analysisProgress'] as const;
+
 const EXPORT_ROUTE = /^\/api\/v1\/projects\/([^/]+)\/export\/([^/]+)\/?$/;
 
 function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
@@ -230,16 +233,17 @@ export function buildApp(deps: AppDeps): App {
       multipartSubscriptionsPlugin({ logger }),
       ...protectionPlugins(config),
       // A run's followers share one execution per event (its event type reads nothing but the event).
-      sharedEventsPlugin(['analysisProgress']),
+      sharedEventsPlugin(SHARED_EVENT_FIELDS),
       // Client-fault input (NUL, lone surrogates, absurd nesting) refused before it runs, on every transport.
       inputGuardPlugin(),
       // Coercion and validation messages name the field, never quote its value.
       inputErrorsPlugin({ hideSuggestions: config.isProduction }),
       // A subscription ends when its token is revoked.
       subscriptionRevocationPlugin({ pubsub: deps.pubsub, logger, authorizationOf }),
-      // Queries and mutations sent again run as compiled functions (graphql-jit): a page of 50 projects
-      // with their specifications executes a thousand fields, and every call runs callLlm's selection.
-      compiledQueriesPlugin(logger),
+      // Operations sent again run as compiled functions (graphql-jit): a page of 50 projects with their
+      // specifications executes a thousand fields, every call runs callLlm's selection, every delta of a
+      // stream its subscription's.
+      compiledQueriesPlugin(logger, { interpretedSubscriptions: SHARED_EVENT_FIELDS }),
     ],
   });
 

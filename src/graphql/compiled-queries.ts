@@ -1,20 +1,27 @@
-import type { DocumentNode, ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionResult,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  mapSourceToResponseEvent,
+  type OperationDefinitionNode,
+  validateSubscriptionArgs,
+} from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
 
 /**
- * Whether an operation runs compiled: queries and mutations (a subscription keeps yoga's executor,
- * whose event stream the shared-events and revocation plugins wrap), and only a document seen before.
- * Compiling costs more than running an operation once, so a document sent only once (values inlined, a
- * one-off in GraphiQL) is interpreted; yoga's parser cache hands the same DocumentNode to repeated requests
- * of one text, which is what is counted here (weakly: a document yoga forgets is forgotten here too).
+ * Whether an operation runs compiled: only a document seen before. Compiling costs more than running an
+ * operation once, so a document sent only once (values inlined, a one-off in GraphiQL) is interpreted;
+ * yoga's parser cache hands the same DocumentNode to repeated requests of one text, which is what is
+ * counted here (weakly: a document yoga forgets is forgotten here too).
  */
 export function compileWhenRepeated(): (document: DocumentNode) => boolean {
   const seen = new WeakMap<DocumentNode, number>();
   return (document) => {
-    const executable = document.definitions.every((definition) => definition.kind !== 'OperationDefinition' || definition.operation !== 'subscription');
-    if (!executable) return false;
     const times = (seen.get(document) ?? 0) + 1;
     if (times <= 2) seen.set(document, times);
     return times >= 2;
@@ -24,16 +31,77 @@ export function compileWhenRepeated(): (document: DocumentNode) => boolean {
 /** A compiled operation's answer when its variables did not coerce: errors and no data (graphql-jit returns before executing). */
 const variablesRefused = (result: ExecutionResult) => result.errors !== undefined && !('data' in result);
 
+/** Where each line of a document's text starts (offsets), kept with the document. */
+const lineStarts = new WeakMap<DocumentNode, number[]>();
+
+/**
+ * A compiled operation's result with its errors as graphql-js makes them. graphql-jit's errors carry their
+ * `locations` but not the source positions they came from, and yoga rebuilds every error of a response from
+ * its nodes, source and positions (to drop internal extensions), so they would reach the client without
+ * locations; here each gets the positions of its locations in the document's source again.
+ */
+function located(result: ExecutionResult, document: DocumentNode): ExecutionResult {
+  const source = document.loc?.source;
+  if (!result.errors?.length || !source) return result;
+  let starts = lineStarts.get(document);
+  if (!starts) {
+    starts = [0];
+    for (let index = source.body.indexOf('\n'); index !== -1; index = source.body.indexOf('\n', index + 1)) starts.push(index + 1);
+    lineStarts.set(document, starts);
+  }
+  const offsetOf = (line: number, column: number) => (starts[line - 1] ?? 0) + column - 1;
+  const errors = result.errors.map((error) => {
+    if (error.positions || !error.locations?.length) return error;
+    const positions = error.locations.map(({ line, column }) => offsetOf(line, column));
+    return new GraphQLError(error.message, { source, positions, path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
+  });
+  return { ...result, errors };
+}
+
+/**
+ * A subscription's event stream whose source's failures (a subscribe resolver that throws as it streams)
+ * come out located at the operation, as yoga's executor words them (it wraps them so: same message, the
+ * original error kept for masking and codes, the operation's location).
+ */
+function locatedAtOperation<T>(events: AsyncGenerator<T>, operation: OperationDefinitionNode): AsyncGenerator<T> {
+  const located = (error: unknown): never => {
+    if (error instanceof AggregateError) throw new AggregateError(error.errors.map((each) => atOperation(each, operation)), error.message);
+    throw atOperation(error, operation);
+  };
+  return {
+    next: () => events.next().catch(located),
+    return: (value) => events.return(value),
+    throw: (error) => events.throw(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    [Symbol.asyncDispose]: () => events.return(undefined).then(() => undefined),
+  };
+}
+
+function atOperation(error: unknown, operation: OperationDefinitionNode): GraphQLError {
+  const original = error instanceof Error ? error : new Error(String(error));
+  return new GraphQLError(original.message, { nodes: [operation], originalError: original });
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
+
 /**
  * Repeated queries and mutations run as compiled functions (graphql-jit; one compilation per document and
- * operation name, kept with the document). Yoga's own executor stays the reference: a document graphql-jit
- * cannot compile runs interpreted, and so does a request whose variables do not coerce, so its errors are
- * worded as the interpreter words them (which inputErrorsPlugin turns into messages that name the field and
- * never quote its value; graphql-jit's wording differs); nothing ran before that refusal, so the operation
- * still runs once.
+ * operation name, kept with the document), and so does each event of a repeated subscription: the source
+ * stream is still made by graphql-js (its subscribe resolver, its errors), and each event's selection runs
+ * compiled instead of through a new executor that coerces the field's arguments again for every delta.
+ * Yoga's own executor stays the reference: a document graphql-jit cannot compile runs interpreted, and so
+ * does a request whose variables do not coerce, so its errors are worded as the interpreter words them
+ * (which inputErrorsPlugin turns into messages that name the field and never quote its value; graphql-jit's
+ * wording differs); nothing ran before that refusal, so the operation still runs once.
+ * `interpretedSubscriptions`: root fields whose subscriptions another plugin executes (sharedEventsPlugin).
  */
-export function compiledQueriesPlugin(logger: Pick<Logger, 'warn'>): Plugin {
+export function compiledQueriesPlugin(logger: Pick<Logger, 'warn'>, options: { interpretedSubscriptions?: readonly string[] } = {}): Plugin {
   const compile = compileWhenRepeated();
+  const interpreted = new Set(options.interpretedSubscriptions ?? []);
+  const executedElsewhere = (document: DocumentNode, operationName: string | null | undefined) =>
+    getOperationAST(document, operationName)?.selectionSet.selections.some((selection) => selection.kind === Kind.FIELD && interpreted.has(selection.name.value)) ?? true;
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
   const compiledFor = (args: Parameters<NonNullable<Plugin['onExecute']>>[0]['args']): CompiledQuery | null => {
     const byName = compiled.get(args.document) ?? new Map<string, CompiledQuery | null>();
@@ -50,13 +118,30 @@ export function compiledQueriesPlugin(logger: Pick<Logger, 'warn'>): Plugin {
     return null;
   };
   return {
+    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
+      if (executedElsewhere(args.document, args.operationName) || !compile(args.document)) return;
+      const query = compiledFor(args);
+      if (!query) return;
+      setSubscribeFn(async (subscribeArgs) => {
+        const validated = validateSubscriptionArgs(subscribeArgs);
+        // Variables that do not coerce (or no such operation): the interpreter's own answer, as above.
+        if (!('schema' in validated)) return subscribeFn(subscribeArgs);
+        const stream = await createSourceEventStream(validated);
+        if (!(Symbol.asyncIterator in stream)) return stream;
+        const events = mapSourceToResponseEvent(validated, stream, (perEvent) => {
+          const result = query.query(perEvent.rootValue, perEvent.contextValue, subscribeArgs.variableValues);
+          return isPromise(result) ? result.then((settled) => located(settled, args.document)) : located(result, args.document);
+        });
+        return locatedAtOperation(events, validated.operation);
+      });
+    },
     onExecute({ args, executeFn, setExecuteFn }) {
       if (!compile(args.document)) return;
       const query = compiledFor(args);
       if (!query) return;
       setExecuteFn(async (executeArgs) => {
         const result = await query.query(executeArgs.rootValue, executeArgs.contextValue, executeArgs.variableValues);
-        return variablesRefused(result) ? executeFn(executeArgs) : result;
+        return variablesRefused(result) ? executeFn(executeArgs) : located(result, args.document);
       });
     },
   };

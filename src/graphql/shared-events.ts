@@ -4,6 +4,7 @@ import {
   type ExecutionResult,
   createSourceEventStream,
   executeSubscriptionEvent,
+  getOperationAST,
   Kind,
   mapSourceToResponseEvent,
   print,
@@ -61,8 +62,7 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
 
 /** Whether the operation is a subscription whose root selections are all allowed fields. */
 function onlyFields(document: DocumentNode, operationName: string | null | undefined, allowed: ReadonlySet<string>): boolean {
-  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((definition) => definition.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== 'subscription') return false;
   return operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && allowed.has(selection.name.value));
 }

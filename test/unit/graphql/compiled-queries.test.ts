@@ -1,10 +1,10 @@
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { compiledQueriesPlugin, compileWhenRepeated } from '../../../src/graphql/compiled-queries.ts';
 
 describe('compiled queries', () => {
-  it('compiles a query or mutation document from its second run on, never a subscription', () => {
+  it('compiles a document from its second run on', () => {
     const compile = compileWhenRepeated();
     const query = parse('{ providers { id } }');
     expect([compile(query), compile(query), compile(query)]).toEqual([false, true, true]);
@@ -13,7 +13,7 @@ describe('compiled queries', () => {
     const mutation = parse('mutation { callLlm(input: { prompt: "hi" }) { text } }');
     expect([compile(mutation), compile(mutation), compile(mutation)]).toEqual([false, true, true]);
     const subscription = parse('subscription { llmStream(input: { prompt: "hi" }) { delta } }');
-    expect([compile(subscription), compile(subscription)]).toEqual([false, false]);
+    expect([compile(subscription), compile(subscription)]).toEqual([false, true]);
   });
 
   describe('through yoga', () => {
@@ -24,11 +24,41 @@ describe('compiled queries', () => {
     const schema = createSchema({
       typeDefs: /* GraphQL */ `
         input Ask { prompt: String!, maxTokens: Int }
-        type Query { hello(name: String!): String! }
+        type Query { hello(name: String!): String!, refused: String }
         type Mutation { ask(input: Ask!): String! }
+        type Tick { n: Int!, label: String! }
+        type Subscription { ticks(to: Int!, prefix: String): Tick!, shared(to: Int!): Tick! }
       `,
       resolvers: {
-        Query: { hello: (_root: unknown, args: { name: string }, _context: unknown, info: object) => (ran(info), `hello ${args.name}`) },
+        Tick: {
+          label: (tick: { n: number; prefix: string }, _args: unknown, _context: unknown, info: object) => {
+            ran(info);
+            if (tick.n === 3) throw new GraphQLError('no label for 3');
+            return `${tick.prefix}${tick.n}`;
+          },
+        },
+        Subscription: {
+          ticks: {
+            subscribe: async function* (_root: unknown, args: { to: number; prefix?: string }) {
+              if (args.to < 0) throw new GraphQLError('to must not be negative');
+              for (let n = 1; n <= args.to; n += 1) yield { n, prefix: args.prefix ?? '#' };
+            },
+            resolve: (tick: unknown) => tick,
+          },
+          shared: {
+            subscribe: async function* (_root: unknown, args: { to: number }) {
+              for (let n = 1; n <= args.to; n += 1) yield { n, prefix: 's' };
+            },
+            resolve: (tick: unknown) => tick,
+          },
+        },
+        Query: {
+          hello: (_root: unknown, args: { name: string }, _context: unknown, info: object) => (ran(info), `hello ${args.name}`),
+          refused: (_root: unknown, _args: unknown, _context: unknown, info: object) => {
+            ran(info);
+            throw new GraphQLError('refused', { extensions: { code: 'FORBIDDEN' } });
+          },
+        },
         Mutation: {
           ask: (_root: unknown, args: { input: { prompt: string } }, _context: unknown, info: object) => (ran(info), `asked ${args.input.prompt}`),
         },
@@ -36,7 +66,7 @@ describe('compiled queries', () => {
     });
     const yoga = createYoga({
       schema,
-      plugins: [compiledQueriesPlugin({ warn: (...args: unknown[]) => void warnings.push(args) } as never)],
+      plugins: [compiledQueriesPlugin({ warn: (...args: unknown[]) => void warnings.push(args) } as never, { interpretedSubscriptions: ['shared'] })],
       logging: false,
     });
     // The same schema through yoga's own executor (no compilation): the reference.
@@ -45,6 +75,56 @@ describe('compiled queries', () => {
       const response = await server.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
       return (await response.json()) as { data?: unknown; errors?: { message: string }[] };
     };
+
+    /** A subscription over SSE, to its end: its events' payloads in order. */
+    const subscribe = async (query: string, variables?: Record<string, unknown>, server: typeof yoga = yoga) => {
+      const response = await server.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return text
+        .split('\n\n')
+        .filter((block) => block.includes('event: next'))
+        .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { data?: unknown; errors?: { message: string; path?: unknown }[] });
+    };
+
+    it("runs each event of a repeated subscription compiled, with the interpreter's answers, errors included", async () => {
+      const subscription = 'subscription Ticks($to: Int!) { ticks(to: $to, prefix: "t") { n label } }';
+      const expected = await subscribe(subscription, { to: 4 }, interpreted);
+      expect(expected).toHaveLength(4);
+      expect(expected[2]?.errors?.[0]).toMatchObject({ message: 'no label for 3', path: ['ticks', 'label'] });
+      for (let run = 0; run < 3; run += 1) {
+        executors.length = 0;
+        expect(await subscribe(subscription, { to: 4 }), `run ${run}`).toEqual(expected);
+        expect(executors, `run ${run}`).toEqual(Array(4).fill(run === 0 ? 'graphql-js' : 'jit'));
+      }
+      // The subscribe resolver's own failure, and variables that do not coerce, answer as interpreted.
+      for (const variables of [{ to: -1 }, { to: 'many' }]) {
+        const reference = await subscribe(subscription, variables, interpreted);
+        expect(reference.map((event) => event.errors?.length), JSON.stringify(variables)).toEqual([1]);
+        for (let run = 0; run < 2; run += 1) expect(await subscribe(subscription, variables), JSON.stringify(variables)).toEqual(reference);
+      }
+      expect(warnings).toEqual([]);
+    });
+
+    it('leaves the subscriptions another plugin executes to the interpreter', async () => {
+      for (let run = 0; run < 3; run += 1) {
+        executors.length = 0;
+        expect((await subscribe('subscription { shared(to: 2) { label } }')).map((event) => event.data)).toEqual([{ shared: { label: 's1' } }, { shared: { label: 's2' } }]);
+        expect(executors).toEqual(['graphql-js', 'graphql-js']);
+      }
+    });
+
+    it("answers a resolver's error compiled as interpreted, its locations included", async () => {
+      const query = '{\n  hello(name: "a")\n  refused\n}';
+      const expected = await post(query, undefined, interpreted);
+      expect(expected.errors?.[0]).toMatchObject({ message: 'refused', locations: [{ line: 3, column: 3 }], path: ['refused'], extensions: { code: 'FORBIDDEN' } });
+      executors.length = 0;
+      for (let run = 0; run < 3; run += 1) expect(await post(query), `run ${run}`).toEqual(expected);
+      expect(executors).toEqual(['graphql-js', 'graphql-js', 'jit', 'jit', 'jit', 'jit']);
+    });
 
     it('runs a repeated mutation compiled, with the same answer as interpreted', async () => {
       executors.length = 0;
