@@ -76,9 +76,22 @@ export async function executeBound<Row>(em: EntityManager, sql: string, values: 
   if (em.isInTransaction()) return em.execute<Row[]>(sql, [...values]);
   const onQuery = em.config.get('onQuery') as ((sql: string, params: readonly unknown[]) => string) | undefined;
   const text = onQuery ? onQuery(sql, values) : sql;
+  const statement = numberedStatement(text);
+  const pool = await em.getConnection().getNativeClient();
+  const result = await pool.query<Row & QueryResultRow>({ name: statement.name, text: statement.text, values: [...values] });
+  return result.rows;
+}
+
+/** A statement's text with numbered placeholders, and its name, for each text seen (at most this many kept). */
+const MAX_NUMBERED_STATEMENTS = 500;
+const numberedStatements = new Map<string, { text: string; name: string | undefined }>();
+
+function numberedStatement(text: string): { text: string; name: string | undefined } {
+  const known = numberedStatements.get(text);
+  if (known) return known;
   let index = 0;
   const numbered = text.replace(/\?/g, () => `$${(index += 1)}`);
-  const pool = await em.getConnection().getNativeClient();
-  const result = await pool.query<Row & QueryResultRow>({ name: statementName(numbered), text: numbered, values: [...values] });
-  return result.rows;
+  const statement = { text: numbered, name: statementName(numbered) };
+  if (numberedStatements.size < MAX_NUMBERED_STATEMENTS) numberedStatements.set(text, statement);
+  return statement;
 }

@@ -107,34 +107,7 @@ export class BudgetLedger {
     const at = now.toISOString();
     const rows = await executeBound<LockedBudget>(
       this.em,
-      `with locked as (
-         select id, period, limit_amount, spent, reserved, period_start, ${PERIOD_START_SQL('period', '?::timestamptz')} as current_start
-         from specs.budgets, (select set_config('synchronous_commit', 'off', true)) as async_commit
-         where id = any(?::uuid[]) order by id for update of budgets
-       ),
-       fresh as (
-         select *, case when period_start = current_start then spent else 0 end as spent_now from locked
-       ),
-       verdict as (
-         select coalesce(bool_and(spent_now + reserved + ?::numeric <= limit_amount), true) as fits from fresh
-       ),
-       held as (
-         update specs.budgets b set reserved = f.reserved + ?::numeric, spent = f.spent_now, period_start = f.current_start, updated_at = now()
-         from fresh f, verdict v where b.id = f.id and v.fits
-         returning b.id
-       ),
-       ${
-         opened
-           ? `opened as (${opened.sql})`
-           : `booked as (
-         insert into specs.budget_reservations (id, budget_ids, amount, created_at, expires_at)
-         select ?::uuid, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
-         returning id
-       )`
-       }
-       select f.id, f.limit_amount::text as limit_amount, f.spent_now::text as spent_now, f.reserved::text as reserved,
-              (f.spent_now + f.reserved + ?::numeric <= f.limit_amount) as fits
-       from fresh f`,
+      reservationSql(opened?.sql ?? null),
       [
         at,
         `{${ids.join(',')}}`,
@@ -236,3 +209,44 @@ export class BudgetLedger {
     void this.pubsub?.publish('budget:event', { budgetId, kind, at: new Date().toISOString() });
   }
 }
+
+/**
+ * The reservation's statement (see BudgetLedger.reserve), made once per kind: with the PENDING row's insert
+ * (`opening`, selected from the verdict) holding it, or with a reservation row of its own. Values: the time,
+ * the budgets' ids, the bound twice, the row's values (or the reservation row's), the bound.
+ */
+function reservationSql(opening: string | null): string {
+  const known = RESERVATION_SQL.get(opening);
+  if (known) return known;
+  const sql = `with locked as (
+         select id, period, limit_amount, spent, reserved, period_start, ${PERIOD_START_SQL('period', '?::timestamptz')} as current_start
+         from specs.budgets, (select set_config('synchronous_commit', 'off', true)) as async_commit
+         where id = any(?::uuid[]) order by id for update of budgets
+       ),
+       fresh as (
+         select *, case when period_start = current_start then spent else 0 end as spent_now from locked
+       ),
+       verdict as (
+         select coalesce(bool_and(spent_now + reserved + ?::numeric <= limit_amount), true) as fits from fresh
+       ),
+       held as (
+         update specs.budgets b set reserved = f.reserved + ?::numeric, spent = f.spent_now, period_start = f.current_start, updated_at = now()
+         from fresh f, verdict v where b.id = f.id and v.fits
+         returning b.id
+       ),
+       ${
+         opening
+           ? `opened as (${opening})`
+           : `booked as (
+         insert into specs.budget_reservations (id, budget_ids, amount, created_at, expires_at)
+         select ?::uuid, ?::uuid[], ?::numeric, ?::timestamptz, ?::timestamptz from verdict where fits
+         returning id
+       )`
+       }
+       select f.id, f.limit_amount::text as limit_amount, f.spent_now::text as spent_now, f.reserved::text as reserved,
+              (f.spent_now + f.reserved + ?::numeric <= f.limit_amount) as fits
+       from fresh f`;
+  RESERVATION_SQL.set(opening, sql);
+  return sql;
+}
+const RESERVATION_SQL = new Map<string | null, string>();

@@ -277,18 +277,44 @@ export class UsageWriter {
       entry.cached?.savedCost ?? null,
     ];
     const values: unknown[] = [pendingId ?? randomUUID(), at, entry.userId, entry.projectId, ...measures];
-    // The call's row: inserted whole, or its PENDING row settled.
-    const insert = `insert into specs.usage_records (${columnNames(SETTLED_COLUMNS)}) values (${boundValues(SETTLED_COLUMNS)})`;
-    const row = pendingId ? `${insert} ${SETTLE_PENDING_ROW}` : insert;
-    // With a reservation, the same statement releases it and charges the call to its budgets: the usage row
-    // and the budgets' spend commit together or not at all. A reservation the sweeper already released
-    // (its process was presumed dead) releases nothing again, but the charge still counts. One held on the
-    // PENDING row is what the row's upsert returns when it settled that row (the row keeps it as a record);
-    // nothing when the row was settled already, or inserted whole (PostgreSQL lost the PENDING row, and the
-    // reservation with it: they committed together).
-    const releasedAmount = settlement?.onRow ? '(select reserved from r)' : '(select amount from released)';
-    const settle = settlement
-      ? `,${settlement.onRow ? '' : `
+    if (settlement) values.push(...(settlement.onRow ? [] : [settlement.reservationId]), `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
+    // The row alone (the rollups take it later, off the hot path: foldRollups; summaries add the rows not
+    // folded yet, so they stay exact): a settlement through the group commit when there is one; a call
+    // served from the cache paid nothing, so its row commits without waiting for the WAL flush, like a
+    // PENDING row (only a PostgreSQL crash in the next few hundred milliseconds could lose it, and no spend).
+    if (!settlement) {
+      const row = pendingId ? SETTLE_ROW_SQL : INSERT_ROW_SQL;
+      if (pendingId && this.batch && !this.em.isInTransaction()) await this.batch.settled.add({ sql: row, values });
+      else await executeBound(this.em, entry.cached && !pendingId ? INSERT_ROW_ASYNC_SQL : row, values);
+      return [];
+    }
+    const statement = { sql: budgetedRowSql(pendingId !== null, settlement.onRow), values, settlement };
+    if (pendingId && this.batch && !this.em.isInTransaction()) return this.batch.budgeted.add(statement);
+    return executeBound<SettledBudget>(this.em, statement.sql, statement.values);
+  }
+}
+
+// The statements of one row, made once: the call's row inserted whole, or its PENDING row settled.
+const INSERT_ROW_SQL = `insert into specs.usage_records (${columnNames(SETTLED_COLUMNS)}) values (${boundValues(SETTLED_COLUMNS)})`;
+const SETTLE_ROW_SQL = `${INSERT_ROW_SQL} ${SETTLE_PENDING_ROW}`;
+/** A call served from the cache paid nothing: its row commits without waiting for the WAL flush, like a PENDING row. */
+const INSERT_ROW_ASYNC_SQL = `with r as (${INSERT_ROW_SQL} returning id) select set_config('synchronous_commit', 'off', true) from r`;
+
+/**
+ * A row's statement under budgets: with a reservation, the same statement releases it and charges the call
+ * to its budgets, so the usage row and the budgets' spend commit together or not at all. A reservation the
+ * sweeper already released (its process was presumed dead) releases nothing again, but the charge still
+ * counts. One held on the PENDING row (`onRow`) is what the row's upsert returns when it settled that row
+ * (the row keeps it as a record); nothing when the row was settled already, or inserted whole (PostgreSQL
+ * lost the PENDING row, and the reservation with it: they committed together). Values after the row's:
+ * the reservation's id (unless onRow), the budgets' ids, the time, the charge, the time.
+ */
+function budgetedRowSql(pending: boolean, onRow: boolean): string {
+  const key = (pending ? 2 : 0) + (onRow ? 1 : 0);
+  const known = BUDGETED_ROW_SQL[key];
+  if (known) return known;
+  const releasedAmount = onRow ? '(select reserved from r)' : '(select amount from released)';
+  const sql = `with r as (${pending ? SETTLE_ROW_SQL : INSERT_ROW_SQL} returning id, reserved),${onRow ? '' : `
        released as (delete from specs.budget_reservations where id = ? returning amount),`}
        ${LOCK_BUDGETS_IN_ORDER('?::uuid[]')},
        settled as (
@@ -299,23 +325,12 @@ export class UsageWriter {
            updated_at = now()
          from ordered o where b.id = o.id
          returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
-       )`
-      : '';
-    if (settlement) values.push(...(settlement.onRow ? [] : [settlement.reservationId]), `{${settlement.budgetIds.join(',')}}`, at, settlement.charge, at);
-    // The row alone (the rollups take it later, off the hot path: foldRollups; summaries add the rows not
-    // folded yet, so they stay exact): a settlement through the group commit when there is one; a call
-    // served from the cache paid nothing, so its row commits without waiting for the WAL flush, like a
-    // PENDING row (only a PostgreSQL crash in the next few hundred milliseconds could lose it, and no spend).
-    if (!settlement) {
-      if (pendingId && this.batch && !this.em.isInTransaction()) await this.batch.settled.add({ sql: row, values });
-      else await executeBound(this.em, entry.cached && !pendingId ? `with r as (${row} returning id) select set_config('synchronous_commit', 'off', true) from r` : row, values);
-      return [];
-    }
-    const statement = { sql: `with r as (${row} returning id, reserved)${settle} select * from settled`, values, settlement };
-    if (pendingId && this.batch && !this.em.isInTransaction()) return this.batch.budgeted.add(statement);
-    return executeBound<SettledBudget>(this.em, statement.sql, statement.values);
-  }
+       )
+     select * from settled`;
+  BUDGETED_ROW_SQL[key] = sql;
+  return sql;
 }
+const BUDGETED_ROW_SQL: (string | undefined)[] = [];
 
 /** A statement part that writes a call's PENDING row (see UsageWriter.open and BudgetLedger.reserve). */
 export interface Opening {
@@ -331,22 +346,33 @@ export interface Opening {
  */
 export function pendingInsert(entry: PendingEntry, from: string | null, hold: Hold | null = null): Opening {
   const id = randomUUID();
-  const columns = `(${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns}${hold ? ', reserved, budget_ids' : ''})`;
-  const row = `${boundValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}${hold ? ', ?::numeric, ?::uuid[]' : ''}`;
   return {
     id,
-    // On its own, the row is committed without waiting for the WAL flush (synchronous_commit off for this
-    // one transaction): it guards against this process dying, not PostgreSQL; if PostgreSQL loses it in a
-    // crash, the settle statement inserts the row whole (it is an upsert). Inside a reservation it commits
-    // as the reservation does.
-    sql: from
-      ? `insert into specs.usage_records ${columns} select ${row} from ${from}`
-      : `insert into specs.usage_records ${columns} select ${row} from (select set_config('synchronous_commit', 'off', true)) as async_commit`,
+    sql: pendingInsertSql(from, hold !== null),
     values: [
       id, new Date().toISOString(), entry.userId, entry.projectId, entry.provider, entry.model.slice(0, 200), entry.streamed, tagArray(entry.tags), entry.deadlineAt.toISOString(),
       ...(hold ? [hold.amount, `{${hold.budgetIds.join(',')}}`] : []),
     ],
   };
+}
+
+/** pendingInsert's statement for each `from` and whether it holds a reservation, made once. */
+const PENDING_INSERT_SQL = new Map<string, string>();
+function pendingInsertSql(from: string | null, holds: boolean): string {
+  const key = `${holds ? 'held' : 'plain'} ${from ?? ''}`;
+  const known = PENDING_INSERT_SQL.get(key);
+  if (known) return known;
+  const columns = `(${columnNames(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.columns}${holds ? ', reserved, budget_ids' : ''})`;
+  const row = `${boundValues(PENDING_COLUMNS)}, ${PENDING_CONSTANTS.values}${holds ? ', ?::numeric, ?::uuid[]' : ''}`;
+  // On its own, the row is committed without waiting for the WAL flush (synchronous_commit off for this
+  // one transaction): it guards against this process dying, not PostgreSQL; if PostgreSQL loses it in a
+  // crash, the settle statement inserts the row whole (it is an upsert). Inside a reservation it commits
+  // as the reservation does.
+  const sql = from
+    ? `insert into specs.usage_records ${columns} select ${row} from ${from}`
+    : `insert into specs.usage_records ${columns} select ${row} from (select set_config('synchronous_commit', 'off', true)) as async_commit`;
+  PENDING_INSERT_SQL.set(key, sql);
+  return sql;
 }
 
 /** Tags as a PostgreSQL text[] literal (tags are validated: no quotes or commas). */
