@@ -40,8 +40,11 @@ describe('compiled queries', () => {
         Subscription: {
           ticks: {
             subscribe: async function* (_root: unknown, args: { to: number; prefix?: string }) {
-              if (args.to < 0) throw new GraphQLError('to must not be negative');
-              for (let n = 1; n <= args.to; n += 1) yield { n, prefix: args.prefix ?? '#' };
+              if (args.to < 0) throw new GraphQLError('to must not be negative', { extensions: { code: 'BAD_USER_INPUT' } });
+              for (let n = 1; n <= args.to; n += 1) {
+                if (n > 5) throw new GraphQLError('past five', { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } });
+                yield { n, prefix: args.prefix ?? '#' };
+              }
             },
             resolve: (tick: unknown) => tick,
           },
@@ -101,9 +104,10 @@ describe('compiled queries', () => {
         expect(executors, `run ${run}`).toEqual(Array(4).fill(run === 0 ? 'graphql-js' : 'jit'));
       }
       // The subscribe resolver's own failure, and variables that do not coerce, answer as interpreted.
-      for (const variables of [{ to: -1 }, { to: 'many' }]) {
+      for (const [variables, events] of [[{ to: -1 }, 1], [{ to: 'many' }, 1], [{ to: 7 }, 6]] as const) {
         const reference = await subscribe(subscription, variables, interpreted);
-        expect(reference.map((event) => event.errors?.length), JSON.stringify(variables)).toEqual([1]);
+        expect(reference.map((event) => event.errors?.length ?? 0).filter(Boolean), JSON.stringify(variables)).toHaveLength(events === 6 ? 2 : 1);
+        expect(reference, JSON.stringify(variables)).toHaveLength(events);
         for (let run = 0; run < 2; run += 1) expect(await subscribe(subscription, variables), JSON.stringify(variables)).toEqual(reference);
       }
       expect(warnings).toEqual([]);
