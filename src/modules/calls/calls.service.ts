@@ -580,32 +580,45 @@ interface CallEnds {
   shutdown: AbortSignal | null;
 }
 
-type LinkedController = AbortController & { release(): void; readonly deadlinePassed: boolean; readonly shutDown: boolean };
-
 /**
  * An AbortController that the caller's signal aborts, and the call's deadline and the process's shutdown,
  * until released. Plain listeners on the caller's signal, never AbortSignal.any over it (see generate).
  */
+class LinkedController extends AbortController {
+  private readonly caller: AbortSignal;
+  private readonly limits: CallEnds;
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly forward = () => this.abort(this.caller.reason);
+  private readonly stop = () => this.abort(new ShuttingDown());
+
+  constructor(caller: AbortSignal, limits: CallEnds) {
+    super();
+    this.caller = caller;
+    this.limits = limits;
+    if (caller.aborted) this.forward();
+    else caller.addEventListener('abort', this.forward, { once: true });
+    if (limits.shutdown?.aborted) this.stop();
+    else limits.shutdown?.addEventListener('abort', this.stop, { once: true });
+    this.timer = setTimeout(() => this.abort(new DeadlinePassed('deadline')), Math.max(0, limits.deadlineAt - Date.now()));
+  }
+
+  release(): void {
+    clearTimeout(this.timer);
+    this.caller.removeEventListener('abort', this.forward);
+    this.limits.shutdown?.removeEventListener('abort', this.stop);
+  }
+
+  get deadlinePassed(): boolean {
+    return this.signal.reason instanceof DeadlinePassed;
+  }
+
+  get shutDown(): boolean {
+    return this.signal.reason instanceof ShuttingDown;
+  }
+}
+
 function linkedController(signal: AbortSignal, limits: CallEnds): LinkedController {
-  const controller = new AbortController();
-  const forward = () => controller.abort(signal.reason);
-  const stop = () => controller.abort(new ShuttingDown());
-  if (signal.aborted) forward();
-  else signal.addEventListener('abort', forward, { once: true });
-  if (limits.shutdown?.aborted) stop();
-  else limits.shutdown?.addEventListener('abort', stop, { once: true });
-  const timer = setTimeout(() => controller.abort(new DeadlinePassed('deadline')), Math.max(0, limits.deadlineAt - Date.now()));
-  const release = () => {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', forward);
-    limits.shutdown?.removeEventListener('abort', stop);
-  };
-  // Live getters (Object.assign would copy their values once).
-  return Object.defineProperties(controller, {
-    release: { value: release },
-    deadlinePassed: { get: () => controller.signal.reason instanceof DeadlinePassed },
-    shutDown: { get: () => controller.signal.reason instanceof ShuttingDown },
-  }) as LinkedController;
+  return new LinkedController(signal, limits);
 }
 
 /** The error a call ends with: its own; when its deadline cut it, a TIMEOUT that says so; when a shutdown did, SERVICE_UNAVAILABLE. */
