@@ -6,12 +6,12 @@ import {
   GraphQLError,
   Kind,
   mapSourceToResponseEvent,
-  type OperationDefinitionNode,
   validateSubscriptionArgs,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
+import { locatedAtOperation } from './subscription-errors.ts';
 
 /**
  * Whether an operation runs compiled: only a document seen before. Compiling costs more than running an
@@ -56,32 +56,6 @@ function located(result: ExecutionResult, document: DocumentNode): ExecutionResu
     return new GraphQLError(error.message, { source, positions, path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
   });
   return { ...result, errors };
-}
-
-/**
- * A subscription's event stream whose source's failures (a subscribe resolver that throws as it streams)
- * come out located at the operation, as yoga's executor words them (it wraps them so: same message, the
- * original error kept for masking and codes, the operation's location).
- */
-function locatedAtOperation<T>(events: AsyncGenerator<T>, operation: OperationDefinitionNode): AsyncGenerator<T> {
-  const located = (error: unknown): never => {
-    if (error instanceof AggregateError) throw new AggregateError(error.errors.map((each) => atOperation(each, operation)), error.message);
-    throw atOperation(error, operation);
-  };
-  return {
-    next: () => events.next().catch(located),
-    return: (value) => events.return(value),
-    throw: (error) => events.throw(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    [Symbol.asyncDispose]: () => events.return(undefined).then(() => undefined),
-  };
-}
-
-function atOperation(error: unknown, operation: OperationDefinitionNode): GraphQLError {
-  const original = error instanceof Error ? error : new Error(String(error));
-  return new GraphQLError(original.message, { nodes: [operation], originalError: original });
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';

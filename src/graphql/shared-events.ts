@@ -11,6 +11,7 @@ import {
   validateSubscriptionArgs,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { locatedAtOperation } from './subscription-errors.ts';
 
 type Executed = ExecutionResult | Promise<ExecutionResult>;
 
@@ -36,7 +37,7 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
     const stream = await createSourceEventStream(validated);
     if (!(Symbol.asyncIterator in stream)) return stream;
     const key = keyOf(args);
-    return mapSourceToResponseEvent(validated, stream, (perEvent) => {
+    const events = mapSourceToResponseEvent(validated, stream, (perEvent) => {
       const event = perEvent.rootValue;
       if (typeof event !== 'object' || event === null) return executeSubscriptionEvent(perEvent);
       let byKey = results.get(event);
@@ -51,6 +52,7 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
       }
       return result;
     });
+    return locatedAtOperation(events, validated.operation);
   };
 
   return {

@@ -1,5 +1,5 @@
 import { createPubSub, createSchema, createYoga } from 'graphql-yoga';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { sharedEventsPlugin } from '../../src/graphql/shared-events.ts';
 
@@ -67,5 +67,40 @@ describe('sharedEventsPlugin', () => {
     expect((await Promise.all(nexts)).map((result) => result.value)).toEqual([{ data: { tock: { n: 1 } } }, { data: { tock: { n: 1 } } }]);
     expect(seen()).toBe(2);
     await Promise.all(followers.map((iterator) => iterator.return?.()));
+  });
+
+  it("ends a stream whose source fails with the error yoga's own executor gives, located at the operation", async () => {
+    const schema = createSchema({
+      typeDefs: /* GraphQL */ `
+        type Query { ok: Boolean }
+        type Tick { n: Int! }
+        type Subscription { tick: Tick! }
+      `,
+      resolvers: {
+        Subscription: {
+          tick: {
+            subscribe: async function* () {
+              yield { n: 1 };
+              throw new GraphQLError('the run went away', { extensions: { code: 'NOT_FOUND' } });
+            },
+            resolve: (event: unknown) => event,
+          },
+        },
+      },
+    });
+    const sse = async (yoga: ReturnType<typeof createYoga>) => {
+      const response = await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'query Ok { ok }\nsubscription Ticks { tick { n } }', operationName: 'Ticks' }),
+      });
+      return (await response.text()).split('\n\n').filter((block) => block.includes('event: next'));
+    };
+    const shared = await sse(createYoga({ schema, logging: false, plugins: [sharedEventsPlugin(['tick'])] }));
+    const plain = await sse(createYoga({ schema, logging: false }));
+    expect(plain).toHaveLength(2);
+    expect(plain[1]).toContain('"locations":[{"line":2,"column":1}]');
+    expect(plain[1]).toContain('"code":"NOT_FOUND"');
+    expect(shared).toEqual(plain);
   });
 });
