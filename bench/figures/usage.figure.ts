@@ -2,10 +2,12 @@
 //
 // Rows are generated in SQL (generate_series) straight into specs.usage_records: 10 users, 3 models of
 // two providers, spread over the last 365 days, 1 in 50 with an unknown cost and 1 in 100 without token
-// counts. The daily rollup specs.usage_daily is then rebuilt from all raw rows with one
-// `insert ... select ... group by` each (daily, hourly, everyone's daily totals), with the same bucket keys
-// and the same sums as UsageService.record keeps per call (NULL tokens and costs count as 0, unknown costs are counted). Then VACUUM ANALYZE, as
-// autovacuum would eventually do.
+// counts, marked folded (in the rollups). The rollups are then rebuilt from all settled raw rows with one
+// `insert ... select ... group by` each (daily, hourly, everyone's daily totals, the tag rollups), with
+// the same bucket keys and sums as the gateway's fold (UsageWriter.foldRollups: NULL tokens and costs
+// count as 0, unknown costs are counted), in one transaction holding the fold's advisory lock, so the
+// gateway's fold job (every second) cannot add a bucket in between, and the rows the other figures wrote
+// are marked folded with them. Then VACUUM ANALYZE, as autovacuum would eventually do.
 //
 // Each case is measured through GraphQL, interleaved with two baselines: `{ me { id } }` with the same
 // token (the fixed cost of an authenticated request), and UsageService.summary called in this process
@@ -13,6 +15,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageService, usageScope, type UsageFilter } from '../../src/modules/usage/usage.service.ts';
+import { FOLD_LOCK } from '../../src/modules/usage/usage.writer.ts';
 import type { Actor } from '../../src/modules/auth/actor.ts';
 import { type Bench, PROFILES } from '../support/bench.ts';
 import { cpuMs, Deadline, fmt, median, percentile, rotation } from '../support/stats.ts';
@@ -28,7 +31,7 @@ async function seedRows(bench: Bench, users: string[], from: number, to: number)
   for (let first = from; first <= to; first += batch) {
     const last = Math.min(to, first + batch - 1);
     await bench.db.sql.query(
-      `insert into specs.usage_records (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts)
+      `insert into specs.usage_records (id, created_at, user_id, project_id, provider, model, input_tokens, output_tokens, cost, latency_ms, status, error_class, streamed, attempts, folded)
        select gen_random_uuid(),
               now() - (i % 365) * interval '1 day' - ((i * 7919) % 86400) * interval '1 second',
               ($1::uuid[])[1 + (i / 365) % 10],
@@ -38,7 +41,7 @@ async function seedRows(bench: Bench, users: string[], from: number, to: number)
               case when i % 100 = 0 then null else 100 + (i * 13) % 900 end,
               case when i % 100 = 0 then null else 20 + (i * 7) % 400 end,
               case when i % 50 = 0 or i % 100 = 0 then null else round(((100 + (i * 13) % 900) * 0.00015 + (20 + (i * 7) % 400) * 0.0006) / 1000, 8) end,
-              50 + i % 900, 'SUCCEEDED', null, i % 4 = 0, 1
+              50 + i % 900, 'SUCCEEDED', null, i % 4 = 0, 1, true
        from generate_series($2::bigint, $3::bigint) as i`,
       [users, first, last],
     );
@@ -46,26 +49,45 @@ async function seedRows(bench: Bench, users: string[], from: number, to: number)
 }
 
 async function rebuildRollup(bench: Bench): Promise<number> {
-  await bench.db.sql.query('truncate specs.usage_daily, specs.usage_hourly, specs.usage_daily_totals');
   const sums = `count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0), count(*) filter (where cost is null)`;
-  await bench.db.sql.query(
-    `insert into specs.usage_daily (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-     select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, ${sums}
-     from specs.usage_records
-     group by 1, 2, 3, 4, 5`,
-  );
-  await bench.db.sql.query(
-    `insert into specs.usage_hourly (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-     select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, ${sums}
-     from specs.usage_records
-     group by 1, 2, 3, 4, 5`,
-  );
-  await bench.db.sql.query(
-    `insert into specs.usage_daily_totals (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-     select day, provider, model, sum(calls), sum(input_tokens), sum(output_tokens), sum(cost), sum(unknown_cost_calls)
-     from specs.usage_daily
-     group by 1, 2, 3`,
-  );
+  const settled = `from specs.usage_records where status <> 'PENDING'`;
+  const client = await bench.db.sql.connect();
+  try {
+    await client.query('begin');
+    // The gateway's fold takes this lock with pg_try_advisory_xact_lock: while it is held here, a fold does nothing.
+    await client.query('select pg_advisory_xact_lock($1)', [FOLD_LOCK]);
+    await client.query(`update specs.usage_records set folded = true where not folded and status <> 'PENDING'`);
+    await client.query('truncate specs.usage_daily, specs.usage_hourly, specs.usage_daily_totals, specs.usage_daily_tags, specs.usage_hourly_tags');
+    await client.query(
+      `insert into specs.usage_daily (day, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, ${sums} ${settled} group by 1, 2, 3, 4, 5`,
+    );
+    await client.query(
+      `insert into specs.usage_hourly (hour, user_id, project_id, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, ${sums} ${settled} group by 1, 2, 3, 4, 5`,
+    );
+    await client.query(
+      `insert into specs.usage_daily_totals (day, provider, model, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select day, provider, model, sum(calls), sum(input_tokens), sum(output_tokens), sum(cost), sum(unknown_cost_calls)
+       from specs.usage_daily group by 1, 2, 3`,
+    );
+    await client.query(
+      `insert into specs.usage_daily_tags (day, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, tag, ${sums}
+       from specs.usage_records, unnest(tags) as tag where status <> 'PENDING' group by 1, 2, 3, 4, 5, 6`,
+    );
+    await client.query(
+      `insert into specs.usage_hourly_tags (hour, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
+       select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, tag, ${sums}
+       from specs.usage_records, unnest(tags) as tag where status <> 'PENDING' group by 1, 2, 3, 4, 5, 6`,
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
   for (const table of ['usage_records', 'usage_daily', 'usage_hourly', 'usage_daily_totals']) await bench.db.sql.query(`vacuum analyze specs.${table}`);
   return Number((await bench.db.sql.query<{ count: string }>('select count(*) from specs.usage_daily')).rows[0]!.count);
 }

@@ -89,8 +89,8 @@ const ADD_BUCKET = `calls = d.calls + excluded.calls,
   cost = d.cost + excluded.cost,
   unknown_cost_calls = d.unknown_cost_calls + excluded.unknown_cost_calls`;
 
-/** One fold at a time (see foldRollups). */
-const FOLD_LOCK = 727_005;
+/** One fold at a time (see foldRollups): the advisory lock every fold takes in its transaction. */
+export const FOLD_LOCK = 727_005;
 
 /**
  * The ledger's two row statements, as columns with their types in the order of their values: the statement
