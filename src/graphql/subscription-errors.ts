@@ -27,4 +27,3 @@ function atOperation(error: unknown, operation: OperationDefinitionNode): GraphQ
   const original = error instanceof Error ? error : new Error(String(error));
   return new GraphQLError(original.message, { nodes: [operation], originalError: original });
 }
-
