@@ -86,11 +86,15 @@ function transportOf(contextValue: object): 'ws' | 'sse' | 'multipart' {
 }
 
 /**
- * The stream, with `onValue` told of each result and `onEnd` once when it ends however it ends (done,
- * returned by a leaving client, failed); with `bound`, each step runs in that trace context, so what the
- * subscription does per event nests under its span.
+ * The stream, with `onValue` told of each result, `onError` of a failure the stream throws, and `onEnd` once
+ * when it ends however it ends (done, returned by a leaving client, failed); with `bound`, each step runs in
+ * that trace context, so what the subscription does per event nests under its span. (Not envelop's
+ * onSubscribeError: a hook there wraps every subscription's stream once more, per follower of a shared run.)
  */
-function watchStream<T>(source: AsyncIterable<T>, hooks: { onValue(value: T): void; onEnd(): void; bound: TraceContext | null }): AsyncIterableIterator<T> {
+function watchStream<T>(
+  source: AsyncIterable<T>,
+  hooks: { onValue(value: T): void; onError(): void; onEnd(): void; bound: TraceContext | null },
+): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
   let ended = false;
   const end = () => {
@@ -111,6 +115,7 @@ function watchStream<T>(source: AsyncIterable<T>, hooks: { onValue(value: T): vo
           return step;
         },
         (error: unknown) => {
+          hooks.onError();
           end();
           throw error;
         },
@@ -310,6 +315,9 @@ export function observabilityPlugin(): Plugin {
               onValue: (value) => {
                 if (outcomeOf(value) === 'error') outcome = 'error';
               },
+              onError: () => {
+                outcome = 'error';
+              },
               onEnd: () => {
                 subscriptions.dec({ transport });
                 finish(args.contextValue, operation.label, outcome, false);
@@ -320,10 +328,6 @@ export function observabilityPlugin(): Plugin {
               },
             }),
           );
-        },
-        onSubscribeError() {
-          if (tracing) markOperationSpan('error');
-          finish(args.contextValue, operation.label, 'error', false);
         },
       };
     },

@@ -270,6 +270,27 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('subscriptions that fail', () => {
+  it('counts a stream that fails midway once, as an error', async () => {
+    await configureOpenAi();
+    fakes.openai.script({ midStream: { afterDeltas: 1, mode: 'close' } });
+    const STREAM = 'subscription FailingStream($input: CallLlmInput!) { llmStream(input: $input) { delta done } }';
+    const before = await scrape();
+    const response = await t.app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${member.token}` },
+      body: JSON.stringify({ query: STREAM, variables: { input: { prompt: PROMPT } } }),
+    });
+    const text = await response.text();
+    expect(text).toContain('"delta"');
+    expect(text).toContain('"errors"');
+    fakes.openai.script({});
+    const after = await scrape();
+    expect(delta(before, after, 'agora_graphql_operations_total', { operation: 'FailingStream', outcome: 'error' })).toBe(1);
+    expect(delta(before, after, 'agora_graphql_operations_total', { operation: 'FailingStream', outcome: 'ok' })).toBe(0);
+  });
+});
+
 describe('live state sampled at each scrape', () => {
   it('counts streaming subscriptions by transport while they stream (SSE and WebSocket)', async () => {
     await configureOpenAi();
