@@ -10,7 +10,7 @@ import { AppError } from '../../errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { BudgetTarget, RoutingCache } from '../providers/routing-cache.ts';
-import { LOCK_BUDGETS_IN_ORDER, type PendingEntry, pendingInsert, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
+import { LOCK_BUDGETS_IN_ORDER, type PendingEntry, pendingInsert, pendingInsertSql, PERIOD_START_SQL, type SettledBudget, type Settlement } from '../usage/usage.writer.ts';
 import { countBudgetRefusal } from './budgets.metrics.ts';
 
 /**
@@ -101,13 +101,13 @@ export class BudgetLedger {
     // crash within a few hundred milliseconds could lose it, and then no amount is left reserved (the
     // settlement releases nothing and charges the cost). A settlement commits durably, which flushes the WAL
     // up to it, this reservation included.
-    const opened = pending ? pendingInsert(pending, 'verdict where fits', { amount: bound.maxCost, budgetIds: ids }) : null;
+    const opened = pending ? pendingInsert(pending, ADMITTED, { amount: bound.maxCost, budgetIds: ids }) : null;
     const id = opened?.id ?? randomUUID();
     const now = this.now();
     const at = now.toISOString();
     const rows = await executeBound<LockedBudget>(
       this.em,
-      reservationSql(opened?.sql ?? null),
+      opened ? RESERVATION_SQL.onRow : RESERVATION_SQL.ownRow,
       [
         at,
         `{${ids.join(',')}}`,
@@ -210,15 +210,16 @@ export class BudgetLedger {
   }
 }
 
+/** The reservation's rows that fit (its CTE), which the PENDING row's insert is selected from. */
+const ADMITTED = 'verdict where fits';
+
 /**
- * The reservation's statement (see BudgetLedger.reserve), made once per kind: with the PENDING row's insert
- * (`opening`, selected from the verdict) holding it, or with a reservation row of its own. Values: the time,
- * the budgets' ids, the bound twice, the row's values (or the reservation row's), the bound.
+ * The reservation's statement (see BudgetLedger.reserve): with the PENDING row's insert (`opening`, selected
+ * from the verdict) holding it, or with a reservation row of its own. Values: the time, the budgets' ids, the
+ * bound twice, the row's values (or the reservation row's), the bound.
  */
 function reservationSql(opening: string | null): string {
-  const known = RESERVATION_SQL.get(opening);
-  if (known) return known;
-  const sql = `with locked as (
+  return `with locked as (
          select id, period, limit_amount, spent, reserved, period_start, ${PERIOD_START_SQL('period', '?::timestamptz')} as current_start
          from specs.budgets, (select set_config('synchronous_commit', 'off', true)) as async_commit
          where id = any(?::uuid[]) order by id for update of budgets
@@ -246,7 +247,6 @@ function reservationSql(opening: string | null): string {
        select f.id, f.limit_amount::text as limit_amount, f.spent_now::text as spent_now, f.reserved::text as reserved,
               (f.spent_now + f.reserved + ?::numeric <= f.limit_amount) as fits
        from fresh f`;
-  RESERVATION_SQL.set(opening, sql);
-  return sql;
 }
-const RESERVATION_SQL = new Map<string | null, string>();
+/** Both, made once: held on the PENDING row (the same insert pendingInsert makes with a hold), or a row of its own. */
+const RESERVATION_SQL = { onRow: reservationSql(pendingInsertSql(ADMITTED, true)), ownRow: reservationSql(null) };

@@ -208,7 +208,7 @@ export class CallsService {
       // The driver gets a plain signal of our own: the HTTP server's request signal stops telling its own
       // listeners once an SDK builds AbortSignal.any() over it, and a disconnect would then read as a
       // retryable timeout (a second, paid request).
-      const upstream = linkedController(signal, limits);
+      const upstream = new LinkedController(signal, limits);
       const { route: legRoute, admitted } = leg;
       try {
         const answer = await attempt.run(() =>
@@ -272,7 +272,7 @@ export class CallsService {
         const { route: legRoute, admitted } = leg;
         const legStarted = performance.now();
         const attempt = this.observer.attempt({ provider: legRoute.kind, model: legRoute.model, configurationId: legRoute.configuration?.id ?? null, streamed: true });
-        const upstream = linkedController(signal, limits);
+        const upstream = new LinkedController(signal, limits);
         // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it,
         // the wait for the first chunk included.
         const idleMs = legRoute.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
@@ -615,10 +615,6 @@ class LinkedController extends AbortController {
   get shutDown(): boolean {
     return this.signal.reason instanceof ShuttingDown;
   }
-}
-
-function linkedController(signal: AbortSignal, limits: CallEnds): LinkedController {
-  return new LinkedController(signal, limits);
 }
 
 /** The error a call ends with: its own; when its deadline cut it, a TIMEOUT that says so; when a shutdown did, SERVICE_UNAVAILABLE. */

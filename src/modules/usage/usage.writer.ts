@@ -288,7 +288,7 @@ export class UsageWriter {
       else await executeBound(this.em, entry.cached && !pendingId ? INSERT_ROW_ASYNC_SQL : row, values);
       return [];
     }
-    const statement = { sql: budgetedRowSql(pendingId !== null, settlement.onRow), values, settlement };
+    const statement = { sql: BUDGETED_ROW_SQL[pendingId ? 'settle' : 'insert'][settlement.onRow ? 'onRow' : 'ownRow'], values, settlement };
     if (pendingId && this.batch && !this.em.isInTransaction()) return this.batch.budgeted.add(statement);
     return executeBound<SettledBudget>(this.em, statement.sql, statement.values);
   }
@@ -310,11 +310,8 @@ const INSERT_ROW_ASYNC_SQL = `with r as (${INSERT_ROW_SQL} returning id) select 
  * the reservation's id (unless onRow), the budgets' ids, the time, the charge, the time.
  */
 function budgetedRowSql(pending: boolean, onRow: boolean): string {
-  const key = (pending ? 2 : 0) + (onRow ? 1 : 0);
-  const known = BUDGETED_ROW_SQL[key];
-  if (known) return known;
   const releasedAmount = onRow ? '(select reserved from r)' : '(select amount from released)';
-  const sql = `with r as (${pending ? SETTLE_ROW_SQL : INSERT_ROW_SQL} returning id, reserved),${onRow ? '' : `
+  return `with r as (${pending ? SETTLE_ROW_SQL : INSERT_ROW_SQL} returning id, reserved),${onRow ? '' : `
        released as (delete from specs.budget_reservations where id = ? returning amount),`}
        ${LOCK_BUDGETS_IN_ORDER('?::uuid[]')},
        settled as (
@@ -327,10 +324,12 @@ function budgetedRowSql(pending: boolean, onRow: boolean): string {
          returning b.id, b.spent::text as spent, b.limit_amount::text as limit_amount, b.warn_at, b.warned_at, b.period_start
        )
      select * from settled`;
-  BUDGETED_ROW_SQL[key] = sql;
-  return sql;
 }
-const BUDGETED_ROW_SQL: (string | undefined)[] = [];
+/** budgetedRowSql's four statements, by [whether a PENDING row is settled][whether the row holds the reservation]. */
+const BUDGETED_ROW_SQL = {
+  insert: { ownRow: budgetedRowSql(false, false), onRow: budgetedRowSql(false, true) },
+  settle: { ownRow: budgetedRowSql(true, false), onRow: budgetedRowSql(true, true) },
+};
 
 /** A statement part that writes a call's PENDING row (see UsageWriter.open and BudgetLedger.reserve). */
 export interface Opening {
@@ -358,7 +357,7 @@ export function pendingInsert(entry: PendingEntry, from: string | null, hold: Ho
 
 /** pendingInsert's statement for each `from` and whether it holds a reservation, made once. */
 const PENDING_INSERT_SQL = new Map<string, string>();
-function pendingInsertSql(from: string | null, holds: boolean): string {
+export function pendingInsertSql(from: string | null, holds: boolean): string {
   const key = `${holds ? 'held' : 'plain'} ${from ?? ''}`;
   const known = PENDING_INSERT_SQL.get(key);
   if (known) return known;
