@@ -51,6 +51,7 @@ async function seedRows(bench: Bench, users: string[], from: number, to: number)
 async function rebuildRollup(bench: Bench): Promise<number> {
   const sums = `count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0), count(*) filter (where cost is null)`;
   const settled = `from specs.usage_records where status <> 'PENDING'`;
+  const settledTags = `from specs.usage_records, unnest(tags) as tag where status <> 'PENDING'`;
   const client = await bench.db.sql.connect();
   try {
     await client.query('begin');
@@ -73,13 +74,11 @@ async function rebuildRollup(bench: Bench): Promise<number> {
     );
     await client.query(
       `insert into specs.usage_daily_tags (day, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-       select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, tag, ${sums}
-       from specs.usage_records, unnest(tags) as tag where status <> 'PENDING' group by 1, 2, 3, 4, 5, 6`,
+       select (created_at at time zone 'UTC')::date, user_id, project_id, provider, model, tag, ${sums} ${settledTags} group by 1, 2, 3, 4, 5, 6`,
     );
     await client.query(
       `insert into specs.usage_hourly_tags (hour, user_id, project_id, provider, model, tag, calls, input_tokens, output_tokens, cost, unknown_cost_calls)
-       select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, tag, ${sums}
-       from specs.usage_records, unnest(tags) as tag where status <> 'PENDING' group by 1, 2, 3, 4, 5, 6`,
+       select date_trunc('hour', created_at, 'UTC'), user_id, project_id, provider, model, tag, ${sums} ${settledTags} group by 1, 2, 3, 4, 5, 6`,
     );
     await client.query('commit');
   } catch (error) {

@@ -88,6 +88,16 @@ function callLlm(input: Record<string, unknown>, token = member.token) {
   });
 }
 
+/** An llmStream subscription (`query`, with the shared prompt) over SSE at /graphql, as the member. */
+async function streamOverSse(query: string, signal?: AbortSignal): Promise<Response> {
+  return t.app.yoga.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${member.token}` },
+    body: JSON.stringify({ query, variables: { input: { prompt: PROMPT } } }),
+    signal,
+  });
+}
+
 async function configureOpenAi(model = 'gpt-4o-mini'): Promise<string> {
   return t.configureProvider({ name: `openai-${randomUUID().slice(0, 8)}`, provider: 'OPENAI', config: { baseUrl: fakes.baseUrls.OPENAI, model }, apiKey: API_KEY, isActive: true });
 }
@@ -276,12 +286,7 @@ describe('subscriptions that fail', () => {
     fakes.openai.script({ midStream: { afterDeltas: 1, mode: 'close' } });
     const STREAM = 'subscription FailingStream($input: CallLlmInput!) { llmStream(input: $input) { delta done } }';
     const before = await scrape();
-    const response = await t.app.yoga.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${member.token}` },
-      body: JSON.stringify({ query: STREAM, variables: { input: { prompt: PROMPT } } }),
-    });
-    const text = await response.text();
+    const text = await (await streamOverSse(STREAM)).text();
     expect(text).toContain('"delta"');
     expect(text).toContain('"errors"');
     fakes.openai.script({});
@@ -300,12 +305,7 @@ describe('live state sampled at each scrape', () => {
     const active = async (transport: string) => (await scrape()).value('agora_subscriptions_active', { transport }) - base.value('agora_subscriptions_active', { transport });
 
     const abort = new AbortController();
-    const sse = await t.app.yoga.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${member.token}` },
-      body: JSON.stringify({ query: STREAM, variables: { input: { prompt: PROMPT } } }),
-      signal: abort.signal,
-    });
+    const sse = await streamOverSse(STREAM, abort.signal);
     const reader = sse.body!.getReader();
     let received = '';
     while (!received.includes('"delta"')) {
