@@ -31,11 +31,20 @@ const revokedResult = (): ExecutionResult => ({
  * The source's results until `revoked` settles; then one UNAUTHENTICATED result, and the end (the source
  * is released). A plain iterator rather than an async generator, so a client leaving while the source is
  * idle releases it at once instead of after its next event.
+ *
+ * `revoked` is listened to once, not raced against each step: `Promise.race` would leave a reaction on
+ * that promise per event, each holding its event's result for as long as the subscription lives.
  */
 export function untilRevoked(source: AsyncIterable<ExecutionResult>, revoked: Promise<void>, release: () => void): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
-  const signal = revoked.then(() => 'revoked' as const);
   let done = false;
+  let isRevoked = false;
+  // Ends the pending step early when the token is revoked while the source is idle.
+  let interrupt: (() => void) | null = null;
+  void revoked.then(() => {
+    isRevoked = true;
+    interrupt?.();
+  });
   const finish = () => {
     if (done) return;
     done = true;
@@ -44,20 +53,34 @@ export function untilRevoked(source: AsyncIterable<ExecutionResult>, revoked: Pr
     Promise.resolve(iterator.return?.()).catch(() => {});
   };
   const ended = { done: true, value: undefined } as IteratorReturnResult<undefined> as IteratorResult<ExecutionResult>;
+  const revokedStep = (): IteratorResult<ExecutionResult> => {
+    if (done) return ended;
+    finish();
+    return { done: false, value: revokedResult() };
+  };
   return {
-    async next() {
-      if (done) return ended;
-      const next = await Promise.race([iterator.next(), signal]);
-      if (done) return ended;
-      if (next === 'revoked') {
-        finish();
-        return { done: false, value: revokedResult() };
-      }
-      if (next.done) {
-        done = true;
-        release();
-      }
-      return next;
+    next() {
+      if (done) return Promise.resolve(ended);
+      if (isRevoked) return Promise.resolve(revokedStep());
+      return new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
+        const stop = () => resolve(revokedStep());
+        interrupt = stop;
+        iterator.next().then(
+          (step) => {
+            if (interrupt === stop) interrupt = null;
+            if (done) return resolve(ended);
+            if (step.done) {
+              done = true;
+              release();
+            }
+            resolve(step);
+          },
+          (error: unknown) => {
+            if (interrupt === stop) interrupt = null;
+            reject(error);
+          },
+        );
+      });
     },
     async return() {
       finish();
