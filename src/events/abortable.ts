@@ -20,11 +20,14 @@ export function abortableSource<T>(
     return { done: true, value: undefined };
   };
   return {
-    next: async () => {
-      const result = await source.next();
-      if (result.done) outer?.removeEventListener('abort', abort);
-      return result;
-    },
+    // A step is the source's own: one promise per event, not an async function's around it.
+    next: outer
+      ? () =>
+          source.next().then((result) => {
+            if (result.done) outer.removeEventListener('abort', abort);
+            return result;
+          })
+      : () => source.next(),
     return: async () => stop(),
     throw: async (error: unknown) => {
       stop();

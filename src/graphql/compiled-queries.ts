@@ -5,13 +5,12 @@ import {
   getOperationAST,
   GraphQLError,
   Kind,
-  mapSourceToResponseEvent,
   validateSubscriptionArgs,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
-import { locatedAtOperation } from './subscription-errors.ts';
+import { responseEvents } from './subscription-events.ts';
 
 /**
  * Whether an operation runs compiled: only a document seen before. Compiling costs more than running an
@@ -102,11 +101,10 @@ export function compiledQueriesPlugin(logger: Pick<Logger, 'warn'>, options: { i
         if (!('schema' in validated)) return subscribeFn(subscribeArgs);
         const stream = await createSourceEventStream(validated);
         if (!(Symbol.asyncIterator in stream)) return stream;
-        const events = mapSourceToResponseEvent(validated, stream, (perEvent) => {
-          const result = query.query(perEvent.rootValue, perEvent.contextValue, subscribeArgs.variableValues);
+        return responseEvents(validated, stream, (event) => {
+          const result = query.query(event, validated.contextValue, subscribeArgs.variableValues);
           return isPromise(result) ? result.then((settled) => located(settled, args.document)) : located(result, args.document);
         });
-        return locatedAtOperation(events, validated.operation);
       });
     },
     onExecute({ args, executeFn, setExecuteFn }) {

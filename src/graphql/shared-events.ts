@@ -6,12 +6,11 @@ import {
   executeSubscriptionEvent,
   getOperationAST,
   Kind,
-  mapSourceToResponseEvent,
   print,
   validateSubscriptionArgs,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { locatedAtOperation } from './subscription-errors.ts';
+import { responseEvents } from './subscription-events.ts';
 
 type Executed = ExecutionResult | Promise<ExecutionResult>;
 
@@ -37,9 +36,8 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
     const stream = await createSourceEventStream(validated);
     if (!(Symbol.asyncIterator in stream)) return stream;
     const key = keyOf(args);
-    const events = mapSourceToResponseEvent(validated, stream, (perEvent) => {
-      const event = perEvent.rootValue;
-      if (typeof event !== 'object' || event === null) return executeSubscriptionEvent(perEvent);
+    return responseEvents(validated, stream, (event) => {
+      if (typeof event !== 'object' || event === null) return executeSubscriptionEvent({ ...validated, rootValue: event });
       let byKey = results.get(event);
       if (!byKey) {
         byKey = new Map();
@@ -47,12 +45,11 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
       }
       let result = byKey.get(key);
       if (!result) {
-        result = executeSubscriptionEvent(perEvent);
+        result = executeSubscriptionEvent({ ...validated, rootValue: event });
         byKey.set(key, result);
       }
       return result;
     });
-    return locatedAtOperation(events, validated.operation);
   };
 
   return {
