@@ -4,13 +4,13 @@
 import type { Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ERROR_CODES } from '../errors.ts';
 import type { Context } from '../graphql/context.ts';
 import type { Logger } from '../logger.ts';
 import { headerIn, webSocketAuthorizationOf } from './authorization.ts';
+import { serveGraphqlWsTransport } from './graphql-ws-transport.ts';
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
@@ -60,10 +60,8 @@ export function serveGraphqlWs(options: WebSocketOptions): () => Promise<void> {
     };
 
   const webSockets = new WebSocketServer({ server: options.server, path: yoga.graphqlEndpoint });
-  const wsServer = useServer(
+  return serveGraphqlWsTransport(
     {
-      // Close reasons never carry an internal message.
-      isProd: true,
       execute: guarded((args) => (args.rootValue as Enveloped).execute(args)),
       subscribe: guarded((args) => (args.rootValue as Enveloped).subscribe(args)),
       onConnect: async (ctx) => {
@@ -111,8 +109,6 @@ export function serveGraphqlWs(options: WebSocketOptions): () => Promise<void> {
         }),
     },
     webSockets,
+    { logger },
   );
-  return async () => {
-    await wsServer.dispose();
-  };
 }
