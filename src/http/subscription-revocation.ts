@@ -97,14 +97,89 @@ export function untilRevoked(source: AsyncIterable<ExecutionResult>, revoked: Pr
 }
 
 /**
- * Ends every subscription whose token is revoked, with an UNAUTHENTICATED result. It listens on the
- * `auth:revoked` channel (every replica, through Redis when configured): its token's revocation ends it at
- * once, and a change to its user (role, limits) makes it check the token again. A periodic re-check
- * covers replicas the channel does not reach. A check that fails (the database is away) keeps the
- * subscription: an outage is not a revocation.
+ * One `auth:revoked` subscription per pub/sub and process, however many subscriptions watch it: each
+ * revocation is handed by a plain call to the watchers of its token, or of its user, instead of every live
+ * subscription keeping a pub/sub subscription (an event listener and an async loop) of its own.
+ */
+export class RevocationWatch {
+  private readonly byToken = new Map<string, Set<() => void>>();
+  private readonly byUser = new Map<string, Set<() => void>>();
+  private stop: (() => Promise<void>) | null = null;
+  private watchers = 0;
+  private readonly pubsub: PubSub;
+  private readonly logger: Pick<Logger, 'warn'>;
+
+  constructor(pubsub: PubSub, logger: Pick<Logger, 'warn'>) {
+    this.pubsub = pubsub;
+    this.logger = logger;
+  }
+
+  /** Calls `revoked` when the token is revoked and `changed` when its user is; the returned function stops. */
+  watch(tokenHash: string, userId: string, revoked: () => void, changed: () => void): () => void {
+    const unwatchToken = add(this.byToken, tokenHash, revoked);
+    const unwatchUser = add(this.byUser, userId, changed);
+    this.watchers += 1;
+    this.stop ??= this.listen();
+    let watching = true;
+    return () => {
+      if (!watching) return;
+      watching = false;
+      unwatchToken();
+      unwatchUser();
+      this.watchers -= 1;
+      if (this.watchers === 0 && this.stop) {
+        void this.stop();
+        this.stop = null;
+      }
+    };
+  }
+
+  /** How many pub/sub subscriptions it holds (for tests): one while anything watches, else none. */
+  get listening(): number {
+    return this.stop ? 1 : 0;
+  }
+
+  private listen(): () => Promise<void> {
+    const stop = onEach(
+      this.pubsub.subscribe('auth:revoked'),
+      ({ tokenHash }) => {
+        for (const revoked of [...(this.byToken.get(tokenHash) ?? [])]) revoked();
+        const userId = revokedUserOf(tokenHash);
+        if (userId !== null) for (const changed of [...(this.byUser.get(userId) ?? [])]) changed();
+      },
+      (error) => {
+        this.logger.warn({ err: error }, 'subscriptions stopped hearing of revocations; they check their tokens periodically');
+        // The next watcher listens again.
+        if (this.stop === stop) this.stop = null;
+      },
+    );
+    return stop;
+  }
+}
+
+function add(map: Map<string, Set<() => void>>, key: string, listener: () => void): () => void {
+  let listeners = map.get(key);
+  if (!listeners) {
+    listeners = new Set();
+    map.set(key, listeners);
+  }
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && map.get(key) === listeners) map.delete(key);
+  };
+}
+
+/**
+ * Ends every subscription whose token is revoked, with an UNAUTHENTICATED result. It hears the
+ * `auth:revoked` channel (every replica, through Redis when configured) through one RevocationWatch: its
+ * token's revocation ends it at once, and a change to its user (role, limits) makes it check the token
+ * again. A periodic re-check covers replicas the channel does not reach. A check that fails (the database
+ * is away) keeps the subscription: an outage is not a revocation.
  */
 export function subscriptionRevocationPlugin(options: RevocationOptions): Plugin {
   const recheckMs = options.recheckMs ?? SUBSCRIPTION_RECHECK_MS;
+  const watch = new RevocationWatch(options.pubsub, options.logger);
   return {
     onSubscribe({ args }) {
       const context = args.contextValue as unknown as Context & InitialContext;
@@ -125,20 +200,13 @@ export function subscriptionRevocationPlugin(options: RevocationOptions): Plugin
               (error: unknown) => options.logger.warn({ err: error }, 'a subscription could not check its token again'),
             );
           };
-          const stopListening = onEach(
-            options.pubsub.subscribe('auth:revoked'),
-            (revocation) => {
-              if (revocation.tokenHash === tokenHash) revoke();
-              else if (revokedUserOf(revocation.tokenHash) === viewer.id) recheck();
-            },
-            (error) => options.logger.warn({ err: error }, 'a subscription stopped hearing of revocations'),
-          );
+          const unwatch = watch.watch(tokenHash, viewer.id, revoke, recheck);
           const timer = setInterval(recheck, recheckMs);
           timer.unref();
           setResult(
             untilRevoked(result as AsyncIterable<ExecutionResult>, revoked, () => {
               clearInterval(timer);
-              void stopListening();
+              unwatch();
             }),
           );
         },

@@ -2,7 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { untilRevoked } from '../../src/http/subscription-revocation.ts';
+import { createPubSubHandle } from '../../src/events/pubsub.ts';
+import { RevocationWatch, untilRevoked } from '../../src/http/subscription-revocation.ts';
+import { userRevocationKey } from '../../src/modules/auth/token-cache.ts';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -97,5 +99,44 @@ describe('untilRevoked', () => {
     expect(alive).toEqual([]);
     next.resolve();
     expect((await last).done).toBe(true);
+  });
+});
+
+describe('RevocationWatch', () => {
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it("hands each revocation to its token's watchers and a user's change to that user's, over one pub/sub subscription", async () => {
+    const { pubsub, close } = createPubSubHandle(undefined);
+    const watch = new RevocationWatch(pubsub, { warn: () => {} });
+    const calls: string[] = [];
+    const stops = [
+      watch.watch('hash-a', 'user-1', () => calls.push('a revoked'), () => calls.push('a changed')),
+      watch.watch('hash-b', 'user-1', () => calls.push('b revoked'), () => calls.push('b changed')),
+      watch.watch('hash-c', 'user-2', () => calls.push('c revoked'), () => calls.push('c changed')),
+    ];
+    expect(watch.listening).toBe(1);
+    await tick();
+    pubsub.publish('auth:revoked', { tokenHash: 'hash-b' });
+    await tick();
+    expect(calls).toEqual(['b revoked']);
+    pubsub.publish('auth:revoked', { tokenHash: userRevocationKey('user-1') });
+    await tick();
+    expect(calls).toEqual(['b revoked', 'a changed', 'b changed']);
+    // A stopped watcher hears nothing more; the last one stopping ends the pub/sub subscription.
+    stops[0]!();
+    stops[0]!();
+    pubsub.publish('auth:revoked', { tokenHash: 'hash-a' });
+    await tick();
+    expect(calls).toHaveLength(3);
+    stops[1]!();
+    stops[2]!();
+    expect(watch.listening).toBe(0);
+    // And a new watcher listens again.
+    watch.watch('hash-d', 'user-3', () => calls.push('d revoked'), () => {});
+    await tick();
+    pubsub.publish('auth:revoked', { tokenHash: 'hash-d' });
+    await tick();
+    expect(calls.at(-1)).toBe('d revoked');
+    await close();
   });
 });
