@@ -43,14 +43,15 @@ export async function* guardStream(
   kind: ProviderKind,
   callerSignal: AbortSignal,
   toError: ErrorMapper,
-  produce: (upstreamSignal: AbortSignal) => AsyncIterable<StreamPart>,
+  produce: (upstreamSignal: AbortSignal) => AsyncIterable<StreamPart> | Promise<AsyncIterable<StreamPart>>,
 ): AsyncGenerator<StreamPart> {
   const upstream = new AbortController();
   const forwardAbort = (): void => upstream.abort(callerSignal.reason);
   if (callerSignal.aborted) forwardAbort();
   else callerSignal.addEventListener('abort', forwardAbort, { once: true });
   try {
-    for await (const part of produce(upstream.signal)) {
+    // A driver opens its request first and then hands over the parts (no generator of its own around them).
+    for await (const part of await produce(upstream.signal)) {
       yield part;
       if (part.type === 'finish' || part.type === 'error') return;
     }

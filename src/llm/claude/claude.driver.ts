@@ -62,9 +62,9 @@ export const claudeDriver: LlmDriver = {
     const toError = (error: unknown) => fromClaudeError(error, { signal, secrets: [settings.apiKey] });
     // Built before the stream starts, so a request Claude cannot take is refused at the call.
     const params = toMessageParams(request);
-    return guardStream('CLAUDE', signal, toError, async function* (upstreamSignal) {
+    return guardStream('CLAUDE', signal, toError, async (upstreamSignal) => {
       const events = await (await createClient(settings)).messages.create({ ...params, stream: true }, { signal: upstreamSignal });
-      yield* toStreamParts(events, request.model, answersWithJsonTool(request));
+      return toStreamParts(events, request.model, answersWithJsonTool(request));
     });
   },
 };

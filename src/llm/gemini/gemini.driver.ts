@@ -72,12 +72,12 @@ export const geminiDriver: LlmDriver = {
     const toError = (error: unknown) => fromGeminiError(error, { signal, secrets: [settings.apiKey] });
     // Built before the stream starts, so a request Gemini cannot take is refused at the call.
     const params = toGenerateContentParameters(request);
-    return guardStream('GEMINI', signal, toError, async function* (upstreamSignal) {
+    return guardStream('GEMINI', signal, toError, async (upstreamSignal) => {
       const chunks = await (await createClient(settings, upstreamSignal)).models.generateContentStream({
         ...params,
         config: { ...params.config, abortSignal: upstreamSignal },
       });
-      yield* toStreamParts(chunks, request.model);
+      return toStreamParts(chunks, request.model);
     });
   },
 };

@@ -71,9 +71,9 @@ export const mistralDriver: LlmDriver = {
 
   stream(request, settings, signal) {
     const toError = (error: unknown) => fromMistralError(error, { signal, secrets: [settings.apiKey] });
-    return guardStream('MISTRAL', signal, toError, async function* (upstreamSignal) {
+    return guardStream('MISTRAL', signal, toError, async (upstreamSignal) => {
       const events = await createClient(await mistralSdk.load(), settings, upstreamSignal).chat.stream(toChatRequest(request), { signal: upstreamSignal });
-      yield* toStreamParts(events, request.model);
+      return toStreamParts(events, request.model);
     });
   },
 };

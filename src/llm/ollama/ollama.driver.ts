@@ -69,9 +69,9 @@ export const ollamaDriver: LlmDriver = {
   stream(request, settings, signal) {
     const seen: ResponseSeen = { headers: null };
     const toError = (error: unknown) => fromOllamaError(error, { signal, secrets: [settings.apiKey] }, seen.headers);
-    return guardStream('OLLAMA', signal, toError, async function* (upstreamSignal) {
+    return guardStream('OLLAMA', signal, toError, async (upstreamSignal) => {
       const lines = await createClient(settings, upstreamSignal, seen).chat({ ...toChatRequest(request), stream: true });
-      yield* toStreamParts(lines, request.model);
+      return toStreamParts(lines, request.model);
     });
   },
 };

@@ -104,14 +104,14 @@ export function createOpenAiCompatibleDriver(config: OpenAiCompatibleConfig): Ll
 
     stream(request, settings, signal) {
       const secrets: string[] = [];
-      return guardStream(kind, signal, errorMapper(settings, secrets, signal), async function* (upstreamSignal) {
+      return guardStream(kind, signal, errorMapper(settings, secrets, signal), async (upstreamSignal) => {
         const auth = await config.authenticate(settings, upstreamSignal);
         secrets.push(...auth.secrets);
         const chunks = await createClient(auth, settings).chat.completions.create(
           { ...toChatCompletionParams(request, config.quirks), stream: true, stream_options: { include_usage: true } },
           { signal: upstreamSignal },
         );
-        yield* toStreamParts(chunks, request.model, config.usageQuirks);
+        return toStreamParts(chunks, request.model, config.usageQuirks);
       });
     },
   };

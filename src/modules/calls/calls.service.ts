@@ -245,110 +245,107 @@ export class CallsService {
   async *stream(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal): AsyncGenerator<CallStreamEvent> {
     const started = performance.now();
     // While the process drains, no new call starts; one running is ended when the grace period is over.
+    // (In this generator itself, not one around it: a delta passes one generator fewer.)
     const leave = this.deps.drain?.enter() ?? NOTHING;
     try {
-      yield* this.streamAdmitted(actor, route, request, signal, started);
-    } finally {
-      leave();
-    }
-  }
-
-  private async *streamAdmitted(actor: Actor, route: Route, request: CallRequest, signal: AbortSignal, started: number): AsyncGenerator<CallStreamEvent> {
-    const limits: CallEnds = { deadlineAt: Date.now() + this.deadlineMs, shutdown: this.deps.drain?.signal ?? null };
-    const first = await this.admit(actor, route, request, true);
-    if (first.cached) {
-      const result = await this.serveCached(actor, route, first, started, true);
-      for (const delta of replayDeltas(result.text)) yield { delta, done: false };
-      yield { done: true, result };
-      return;
-    }
-    const chain = this.chain(actor, request, { route, admitted: first });
-    let upstreamAttempts = 0;
-    let text = '';
-    let accounted = false;
-    let shown = false;
-    try {
-      for (let leg = await chain.next(); leg; leg = await chain.next()) {
-        const { route: legRoute, admitted } = leg;
-        const legStarted = performance.now();
-        const attempt = this.observer.attempt({ provider: legRoute.kind, model: legRoute.model, configurationId: legRoute.configuration?.id ?? null, streamed: true });
-        const upstream = new LinkedController(signal, limits);
-        // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it,
-        // the wait for the first chunk included.
-        const idleMs = legRoute.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
-        let stalled = false;
-        let idleTimer: NodeJS.Timeout | undefined;
-        const watchIdle = () => {
-          clearTimeout(idleTimer);
-          idleTimer = setTimeout(() => {
-            stalled = true;
-            upstream.abort(new Error('stream idle'));
-          }, idleMs);
-        };
-        watchIdle();
-        try {
-          const parts = attempt.run(() =>
-            streamWithRetry(
-              () => {
-                upstreamAttempts += 1;
-                return getDriver(legRoute.kind).stream(admitted.request, legRoute.settings, upstream.signal);
-              },
-              { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
-            ),
-          );
-          for await (const part of parts) {
-            watchIdle();
-            if (part.type === 'text-delta') {
-              text += part.text;
-              shown = true;
-              yield { delta: part.text, done: false };
-            } else if (part.type === 'error') {
-              throw part.error;
-            } else if (part.type === 'finish') {
-              clearTimeout(idleTimer);
-              attempt.end({ ok: true, errorCode: null, inputTokens: part.usage.inputTokens, outputTokens: part.usage.outputTokens, finishReason: part.finishReason });
-              await chain.succeeded(leg, Math.round(performance.now() - legStarted));
-              const result = resultOf(legRoute, admitted.request, { ...part, model: part.model || legRoute.model, text }, started, chain.attempts);
-              accounted = true;
-              await this.account(actor, legRoute, admitted, result, { status: 'SUCCEEDED', streamed: true, attempts: upstreamAttempts, errorClass: null });
-              await this.remember(actor, first, legRoute, result);
-              yield { done: true, result };
-              return;
+      const limits: CallEnds = { deadlineAt: Date.now() + this.deadlineMs, shutdown: this.deps.drain?.signal ?? null };
+      const first = await this.admit(actor, route, request, true);
+      if (first.cached) {
+        const result = await this.serveCached(actor, route, first, started, true);
+        for (const delta of replayDeltas(result.text)) yield { delta, done: false };
+        yield { done: true, result };
+        return;
+      }
+      const chain = this.chain(actor, request, { route, admitted: first });
+      let upstreamAttempts = 0;
+      let text = '';
+      let accounted = false;
+      let shown = false;
+      try {
+        for (let leg = await chain.next(); leg; leg = await chain.next()) {
+          const { route: legRoute, admitted } = leg;
+          const legStarted = performance.now();
+          const attempt = this.observer.attempt({ provider: legRoute.kind, model: legRoute.model, configurationId: legRoute.configuration?.id ?? null, streamed: true });
+          const upstream = new LinkedController(signal, limits);
+          // A stream that goes silent would hold a worker (and a client) forever: a gap this long ends it,
+          // the wait for the first chunk included.
+          const idleMs = legRoute.settings.timeoutMs ?? DEFAULT_STREAM_IDLE_MS;
+          let stalled = false;
+          let idleTimer: NodeJS.Timeout | undefined;
+          const watchIdle = () => {
+            clearTimeout(idleTimer);
+            idleTimer = setTimeout(() => {
+              stalled = true;
+              upstream.abort(new Error('stream idle'));
+            }, idleMs);
+          };
+          watchIdle();
+          try {
+            const parts = attempt.run(() =>
+              streamWithRetry(
+                () => {
+                  upstreamAttempts += 1;
+                  return getDriver(legRoute.kind).stream(admitted.request, legRoute.settings, upstream.signal);
+                },
+                { ...DEFAULT_RETRY, ...this.deps.retry, signal: upstream.signal },
+              ),
+            );
+            for await (const part of parts) {
+              watchIdle();
+              if (part.type === 'text-delta') {
+                text += part.text;
+                shown = true;
+                yield { delta: part.text, done: false };
+              } else if (part.type === 'error') {
+                throw part.error;
+              } else if (part.type === 'finish') {
+                clearTimeout(idleTimer);
+                attempt.end({ ok: true, errorCode: null, inputTokens: part.usage.inputTokens, outputTokens: part.usage.outputTokens, finishReason: part.finishReason });
+                await chain.succeeded(leg, Math.round(performance.now() - legStarted));
+                const result = resultOf(legRoute, admitted.request, { ...part, model: part.model || legRoute.model, text }, started, chain.attempts);
+                accounted = true;
+                await this.account(actor, legRoute, admitted, result, { status: 'SUCCEEDED', streamed: true, attempts: upstreamAttempts, errorClass: null });
+                await this.remember(actor, first, legRoute, result);
+                yield { done: true, result };
+                return;
+              }
             }
+            throw new ProviderCallError({ provider: legRoute.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
+          } catch (caught) {
+            const error = upstream.deadlinePassed || upstream.shutDown
+              ? pastDeadline(upstream, legRoute, caught)
+              : stalled
+              ? new ProviderCallError({
+                  provider: legRoute.kind,
+                  code: 'TIMEOUT',
+                  retryable: false,
+                  message: `${providerName(legRoute.kind)} ${shown ? 'stopped sending' : 'sent nothing'} for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
+                })
+              : caught;
+            attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
+            // Once text reached the client, a failure ends the stream with an error: never a silent switch.
+            if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), shown || signal.aborted || upstream.deadlinePassed || upstream.shutDown)) continue;
+            break;
+          } finally {
+            clearTimeout(idleTimer);
+            upstream.release();
+            if (!accounted && signal.aborted) upstream.abort();
           }
-          throw new ProviderCallError({ provider: legRoute.kind, code: 'PROVIDER_ERROR', message: 'The stream ended without a final event.' });
-        } catch (caught) {
-          const error = upstream.deadlinePassed || upstream.shutDown
-            ? pastDeadline(upstream, legRoute, caught)
-            : stalled
-            ? new ProviderCallError({
-                provider: legRoute.kind,
-                code: 'TIMEOUT',
-                retryable: false,
-                message: `${providerName(legRoute.kind)} ${shown ? 'stopped sending' : 'sent nothing'} for ${Math.round(idleMs / 1000)} s; the stream was ended.`,
-              })
-            : caught;
-          attempt.end({ ok: false, errorCode: error instanceof ProviderCallError ? error.code : 'INTERNAL', inputTokens: null, outputTokens: null, finishReason: null });
-          // Once text reached the client, a failure ends the stream with an error: never a silent switch.
-          if (await chain.failed(leg, error, Math.round(performance.now() - legStarted), shown || signal.aborted || upstream.deadlinePassed || upstream.shutDown)) continue;
-          break;
-        } finally {
-          clearTimeout(idleTimer);
-          upstream.release();
-          if (!accounted && signal.aborted) upstream.abort();
+        }
+        const { route: last, admitted } = chain.holder;
+        accounted = true;
+        await this.accountFailure(actor, last, admitted, started, chain.error, true, upstreamAttempts, chain.attempts, text);
+        throw toAppError(last.kind, chain.error);
+      } finally {
+        if (!accounted) {
+          // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
+          const { route: last, admitted } = chain.holder;
+          const result = resultOf(last, admitted.request, { text, model: last.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started, chain.attempts);
+          await this.account(actor, last, admitted, result, { status: 'CANCELLED', streamed: true, attempts: upstreamAttempts, errorClass: 'ABORTED' });
         }
       }
-      const { route: last, admitted } = chain.holder;
-      accounted = true;
-      await this.accountFailure(actor, last, admitted, started, chain.error, true, upstreamAttempts, chain.attempts, text);
-      throw toAppError(last.kind, chain.error);
     } finally {
-      if (!accounted) {
-        // The consumer went away mid-stream (client disconnect or unsubscribe): stop paying for it.
-        const { route: last, admitted } = chain.holder;
-        const result = resultOf(last, admitted.request, { text, model: last.model, usage: NO_USAGE, finishReason: 'other', toolCalls: [] }, started, chain.attempts);
-        await this.account(actor, last, admitted, result, { status: 'CANCELLED', streamed: true, attempts: upstreamAttempts, errorClass: 'ABORTED' });
-      }
+      leave();
     }
   }
 
