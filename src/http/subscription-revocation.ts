@@ -97,9 +97,10 @@ export function untilRevoked(source: AsyncIterable<ExecutionResult>, revoked: Pr
 }
 
 /**
- * One `auth:revoked` subscription per pub/sub and process, however many subscriptions watch it: each
- * revocation is handed by a plain call to the watchers of its token, or of its user, instead of every live
- * subscription keeping a pub/sub subscription (an event listener and an async loop) of its own.
+ * One `auth:revoked` pub/sub subscription for every GraphQL subscription the plugin watches (one plugin per
+ * app, so one per process): each revocation is handed by a plain call to the watchers of its token, or of
+ * its user, instead of every live subscription keeping a pub/sub subscription (an event listener and an
+ * async loop) of its own. Opened with the first watcher, closed with the last.
  */
 export class RevocationWatch {
   private readonly byToken = new Map<string, Set<() => void>>();
