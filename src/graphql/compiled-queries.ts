@@ -10,6 +10,7 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
+import { isPromise } from './maybe-promise.ts';
 import { responseEvents } from './subscription-events.ts';
 
 /**
@@ -56,8 +57,6 @@ function located(result: ExecutionResult, document: DocumentNode): ExecutionResu
   });
   return { ...result, errors };
 }
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * Repeated queries and mutations run as compiled functions (graphql-jit; one compilation per document and

@@ -36,8 +36,9 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
     const stream = await createSourceEventStream(validated);
     if (!(Symbol.asyncIterator in stream)) return stream;
     const key = keyOf(args);
+    const execute = (event: unknown) => executeSubscriptionEvent({ ...validated, rootValue: event });
     return responseEvents(validated, stream, (event) => {
-      if (typeof event !== 'object' || event === null) return executeSubscriptionEvent({ ...validated, rootValue: event });
+      if (typeof event !== 'object' || event === null) return execute(event);
       let byKey = results.get(event);
       if (!byKey) {
         byKey = new Map();
@@ -45,7 +46,7 @@ export function sharedEventsPlugin(fields: readonly string[]): Plugin {
       }
       let result = byKey.get(key);
       if (!result) {
-        result = executeSubscriptionEvent({ ...validated, rootValue: event });
+        result = execute(event);
         byKey.set(key, result);
       }
       return result;

@@ -10,12 +10,11 @@ import {
   type OperationDefinitionNode,
   type ValidatedSubscriptionArgs,
 } from 'graphql';
+import { isPromise } from './maybe-promise.ts';
 
 type Executed = ExecutionResult | Promise<ExecutionResult>;
 
 const ended: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * Each event of `source` executed by `execute`, as graphql-js's `mapSourceToResponseEvent` does; a source
@@ -25,14 +24,12 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
  */
 export function responseEvents(validated: ValidatedSubscriptionArgs, source: AsyncIterable<unknown>, execute: (event: unknown) => Executed): AsyncGenerator<ExecutionResult> {
   const { operation } = validated;
-  // graphql-js cancels pending steps on this signal; yoga passes none, so that case keeps graphql-js's map.
-  if (validated.externalAbortSignal) {
-    return locatedAtOperation(
-      mapSourceToResponseEvent(validated, source as AsyncGenerator<unknown>, (perEvent) => execute(perEvent.rootValue)),
-      operation,
-    );
-  }
-  const iterator = source[Symbol.asyncIterator]();
+  // graphql-js cancels pending steps on this signal (yoga passes none): its map then carries the events,
+  // unexecuted, and the steps below execute them as for any other source.
+  const events = validated.externalAbortSignal
+    ? mapSourceToResponseEvent(validated, source as AsyncGenerator<unknown>, (perEvent) => perEvent.rootValue as ExecutionResult)
+    : source;
+  const iterator = events[Symbol.asyncIterator]();
   let finished = false;
   const close = async (how: () => unknown) => {
     if (finished) return;
@@ -55,7 +52,7 @@ export function responseEvents(validated: ValidatedSubscriptionArgs, source: Asy
     const result = execute(next.value);
     return isPromise(result) ? result.then((value) => ({ done: false, value }), fail) : { done: false, value: result };
   };
-  const events: AsyncGenerator<ExecutionResult> = {
+  const stream: AsyncGenerator<ExecutionResult> = {
     next: () => (finished ? Promise.resolve(ended) : iterator.next().then(step, fail)),
     return: async () => {
       await close(() => iterator.return?.());
@@ -66,29 +63,13 @@ export function responseEvents(validated: ValidatedSubscriptionArgs, source: Asy
       throw error;
     },
     [Symbol.asyncIterator]() {
-      return events;
+      return stream;
     },
     [Symbol.asyncDispose]: async () => {
       await close(() => iterator.return?.());
     },
   };
-  return events;
-}
-
-/** graphql-js's event stream with its source's failures located at the operation (see responseEvents). */
-function locatedAtOperation<T>(events: AsyncGenerator<T>, operation: OperationDefinitionNode): AsyncGenerator<T> {
-  const fail = (error: unknown): never => {
-    throw locate(error, operation);
-  };
-  return {
-    next: () => events.next().catch(fail),
-    return: (value) => events.return(value),
-    throw: (error) => events.throw(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    [Symbol.asyncDispose]: () => events.return(undefined).then(() => undefined),
-  };
+  return stream;
 }
 
 function locate(error: unknown, operation: OperationDefinitionNode): Error {

@@ -23,8 +23,8 @@ export interface TransportOptions {
   highWaterBytes?: number;
 }
 
-export const WS_KEEP_ALIVE_MS = 12_000;
-export const WS_HIGH_WATER_BYTES = 1024 * 1024;
+const WS_KEEP_ALIVE_MS = 12_000;
+const WS_HIGH_WATER_BYTES = 1024 * 1024;
 
 /** Serves graphql-ws on `webSockets`; returns its disposer (closes every client with 1001, then the server). */
 export function serveGraphqlWsTransport<P extends Record<string, unknown> | undefined>(

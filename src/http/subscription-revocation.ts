@@ -106,7 +106,6 @@ export class RevocationWatch {
   private readonly byToken = new Map<string, Set<() => void>>();
   private readonly byUser = new Map<string, Set<() => void>>();
   private stop: (() => Promise<void>) | null = null;
-  private watchers = 0;
   private readonly pubsub: PubSub;
   private readonly logger: Pick<Logger, 'warn'>;
 
@@ -119,7 +118,6 @@ export class RevocationWatch {
   watch(tokenHash: string, userId: string, revoked: () => void, changed: () => void): () => void {
     const unwatchToken = add(this.byToken, tokenHash, revoked);
     const unwatchUser = add(this.byUser, userId, changed);
-    this.watchers += 1;
     this.stop ??= this.listen();
     let watching = true;
     return () => {
@@ -127,8 +125,8 @@ export class RevocationWatch {
       watching = false;
       unwatchToken();
       unwatchUser();
-      this.watchers -= 1;
-      if (this.watchers === 0 && this.stop) {
+      // Every watcher is in byToken (an emptied set is dropped): none left, nothing to listen for.
+      if (this.byToken.size === 0 && this.stop) {
         void this.stop();
         this.stop = null;
       }

@@ -4,8 +4,8 @@ import { responseEvents } from '../../../src/graphql/subscription-events.ts';
 
 const schema = buildSchema('type Query { ok: Boolean } type Subscription { tick: Int }');
 
-function validated(): ValidatedSubscriptionArgs {
-  const args = validateSubscriptionArgs({ schema, document: parse('subscription Ticks { tick }') });
+function validated(abortSignal?: AbortSignal): ValidatedSubscriptionArgs {
+  const args = validateSubscriptionArgs({ schema, document: parse('subscription Ticks { tick }'), abortSignal });
   if (!('schema' in args)) throw new Error('invalid');
   return args;
 }
@@ -62,6 +62,26 @@ describe('responseEvents', () => {
     await events.return(undefined);
     await expect(events.throw(new Error('late'))).rejects.toThrow('late');
     expect(returned).toBe(1);
+    expect(await events.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('executes the events of a stream given an abort signal, and aborting ends a pending step with the reason, located', async () => {
+    async function* source() {
+      yield 1;
+      await new Promise(() => {});
+    }
+    const controller = new AbortController();
+    const events = responseEvents(validated(controller.signal), source(), (event) => ({ data: { tick: event as number } }));
+    expect(await events.next()).toEqual({ done: false, value: { data: { tick: 1 } } });
+    const pending = events.next();
+    controller.abort(new Error('the client went away'));
+    const error = await pending.then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(GraphQLError);
+    expect((error as GraphQLError).message).toBe('the client went away');
+    expect((error as GraphQLError).locations).toEqual([{ line: 1, column: 1 }]);
     expect(await events.next()).toEqual({ done: true, value: undefined });
   });
 });
